@@ -1,0 +1,61 @@
+"""Plots written into run directories (matplotlib, no screen needed)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Mapping, Sequence
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; works on machines without a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(figure, path: str | os.PathLike) -> None:
+    """Save atomically, so an interrupted run never leaves a broken PNG."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        figure.savefig(temporary, dpi=120, bbox_inches="tight")
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+        _pyplot().close(figure)
+
+
+def plot_learning_curves(
+    history: Mapping[str, Sequence[float]], path: str | os.PathLike, title: str = ""
+) -> None:
+    """One panel per metric (loss, accuracy, ...), training and validation on shared axes.
+
+    Examples:
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "curves.png")
+    >>> plot_learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, path)
+    >>> os.path.getsize(path) > 0
+    True
+    """
+    plt = _pyplot()
+    names = [name for name in history if not name.startswith("val_") and name != "learning_rate"]
+    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    for axis, name in zip(axes[0], names):
+        epochs = range(1, len(history[name]) + 1)
+        axis.plot(epochs, history[name], marker="o", label="training")
+        if f"val_{name}" in history:
+            axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    if title:
+        figure.suptitle(title)
+    save_figure(figure, path)

@@ -1,0 +1,122 @@
+"""The jobs behind `seqzoo train|evaluate sentiment`: data in, run directory out."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from seqzoo.data.builtin import BUILTIN_DATASETS, load_builtin
+from seqzoo.data.errors import DataError
+from seqzoo.data.readers import LabelledTexts, read_labelled_texts
+from seqzoo.data.splits import check_labels, split_labelled
+from seqzoo.tasks.classification_metrics import format_confusion_matrix
+from seqzoo.tasks.config import SentimentConfig
+from seqzoo.tasks.plots import plot_learning_curves
+from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory
+from seqzoo.tasks.sentiment import SentimentTask, get_architecture
+
+DEFAULT_DATASET = "negation-reviews"
+
+
+def _read(path: str, config: SentimentConfig) -> LabelledTexts:
+    if path in BUILTIN_DATASETS and not Path(path).exists():
+        return load_builtin(path, seed=config.seed)
+    return read_labelled_texts(
+        path, text_column=config.text_column, label_column=config.label_column, encoding=config.encoding
+    )
+
+
+def load_splits(config: SentimentConfig) -> dict[str, LabelledTexts]:
+    """Train / validation / test data as the config asks: separate files, or one file
+    (or the built-in data set) split with stratification."""
+    data = _read(config.data or DEFAULT_DATASET, config)
+    check_labels(data, config.label_column)
+    splits = {"train": data}
+    if config.valid is None or config.test is None:
+        valid_fraction = 0.0 if config.valid else config.valid_fraction
+        test_fraction = 0.0 if config.test else config.test_fraction
+        splits = split_labelled(data, valid_fraction, test_fraction, seed=config.seed)
+    if config.valid:
+        splits["valid"] = _read(config.valid, config)
+    if config.test:
+        splits["test"] = _read(config.test, config)
+    for name in ("valid", "test"):
+        if not splits.get(name) or not splits[name].texts:
+            raise DataError(f"{data.source}: too few examples to hold out a {name} split.")
+    return splits
+
+
+def train_run(
+    config: SentimentConfig, run_dir: str | Path, overwrite: bool = False, verbose="auto"
+) -> tuple[SentimentTask, dict]:
+    """Read the data, train, evaluate on the test split and fill the run directory.
+
+    Examples:
+
+    >>> import tempfile
+    >>> config = SentimentConfig(arch="gru", units=8, embedding_dim=8, epochs=1)
+    >>> task, metrics = train_run(config, tempfile.mkdtemp() + "/run", verbose=0)
+    ... # doctest: +SKIP
+    """
+    get_architecture(config.arch)  # fail before reading data when the name is wrong
+    splits = load_splits(config)
+    run_dir = create_run_directory(run_dir, overwrite=overwrite)
+    task = SentimentTask.build(config, splits["train"])
+    if config.word_vectors:
+        _load_word_vectors(task, config)
+    print(
+        f"sentiment/{config.arch}: {len(splits['train'].texts)} training, "
+        f"{len(splits['valid'].texts)} validation, {len(splits['test'].texts)} test examples; "
+        f"{len(task.label_names)} classes; vocabulary {task.preprocessor.vocabulary_size}; "
+        f"{task.model.count_params():,} parameters; run directory {run_dir}"
+    )
+    task.save(run_dir)  # config and vocabulary first, so an interrupted run is still readable
+    started = time.perf_counter()
+    history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, verbose=verbose)
+    seconds = time.perf_counter() - started
+    task.save(run_dir)
+    plot_learning_curves(history, run_dir / "learning_curves.png", title=f"sentiment / {config.arch}")
+    metrics = task.evaluate(splits["test"])
+    metrics.update(
+        split="test",
+        training_seconds=round(seconds, 2),
+        epochs=len(history.get("loss", [])),
+        parameters=int(task.model.count_params()),
+    )
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    print_metrics(metrics)
+    return task, metrics
+
+
+def evaluate_run(run_dir: str | Path, data_path: str | None = None, overrides: dict | None = None) -> dict:
+    """Evaluate a saved run on `data_path`, or on its own test split when none is given."""
+    task = SentimentTask.load(run_dir)
+    config = task.config
+    for name, value in (overrides or {}).items():
+        setattr(config, name, value)
+    data = _read(data_path, config) if data_path else load_splits(config)["test"]
+    metrics = task.evaluate(data)
+    metrics["data"] = data.source
+    return metrics
+
+
+def print_metrics(metrics: dict) -> None:
+    print(
+        f"{metrics.get('split', 'evaluation')}: accuracy {metrics['accuracy']:.4f}, "
+        f"macro-F1 {metrics['macro_f1']:.4f} on {metrics['examples']} examples"
+    )
+    print(format_confusion_matrix(metrics["confusion_matrix"], metrics["labels"]))
+
+
+def _load_word_vectors(task: SentimentTask, config: SentimentConfig) -> None:
+    from seqzoo.data.word_vectors import load_word_vectors
+
+    matrix, coverage = load_word_vectors(
+        config.word_vectors, task.preprocessor.vocabulary, encoding=config.encoding, seed=config.seed
+    )
+    task.model.build_embedding_from(matrix, trainable=not config.freeze_embeddings)
+    print(
+        f"word vectors {config.word_vectors}: {coverage.found} of "
+        f"{coverage.found + coverage.missing} vocabulary entries found; "
+        f"{coverage.missing} initialised randomly"
+    )
