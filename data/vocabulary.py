@@ -165,9 +165,10 @@ class Vocabulary:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
+            line = raw.count(b"\n", 0, error.start) + 1
             raise DataError(
-                f"{path}, line {raw.count(b'\n', 0, error.start) + 1}: not valid UTF-8 "
-                f"(byte 0x{raw[error.start]:02x}); a vocabulary file is UTF-8 text"
+                f"{path}, line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x}); "
+                "a vocabulary file is UTF-8 text"
             ) from None
         lines = text.split("\n")
         if lines and lines[-1] == "":
