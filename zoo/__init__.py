@@ -4,10 +4,18 @@ Layers take tensors and return tensors; token id 0 is padding everywhere.
 Nothing here reads files or knows tokenizers (see `seqzoo.data`).
 """
 
+from seqzoo.zoo.attention_pooling import AttentionPooling
 from seqzoo.zoo.elman_cell import ElmanCell
 from seqzoo.zoo.irnn_cell import IRNNCell
+from seqzoo.zoo.masked_mean_pooling import MaskedMeanPooling
+from seqzoo.zoo.position_embedding import PositionEmbedding
+from seqzoo.zoo.token_embedding import TokenEmbedding
 
 __all__ = [
+    "AttentionPooling",
     "ElmanCell",
     "IRNNCell",
+    "MaskedMeanPooling",
+    "PositionEmbedding",
+    "TokenEmbedding",
 ]
