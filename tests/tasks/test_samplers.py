@@ -1,0 +1,232 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqzoo.tasks.samplers import beam_search, gnmt_length_penalty, sample
+from tests.tasks.sampler_helpers import (
+    bigram_step_fn,
+    enumerate_hypotheses,
+    greedy_numpy,
+    initial_state,
+    length_penalty,
+    log_softmax,
+    random_trigram_table,
+    trigram_step_fn,
+)
+
+END = 3
+
+
+def test_greedy_follows_the_argmax_of_the_trigram_model_and_stops_at_end():
+    table = random_trigram_table(6, seed=1)
+    before, start = [4, 5, 1], [2, 0, 5]
+    ids = sample(trigram_step_fn(table), initial_state(before), start, 7, END, greedy=True)
+    expected = [greedy_numpy(table, b, s, 7, END) for b, s in zip(before, start)]
+    assert ids.dtype == tf.int32
+    assert ids.numpy().tolist() == expected
+
+
+def test_tokens_after_end_are_padding_and_the_loop_stops_when_every_row_ended():
+    # Every row goes START(2) -> 1 -> END; a counter records how often the step runs.
+    probabilities = np.full((5, 5), 0.01)
+    probabilities[2, 1] = probabilities[1, END] = probabilities[END, 4] = 0.96
+    calls = tf.Variable(0)
+    step = bigram_step_fn(probabilities)
+
+    def counting_step(token_ids, state):
+        calls.assign_add(1)
+        return step(token_ids, state)
+
+    ids = sample(counting_step, tf.zeros([2, 1]), [2, 2], 8, END, greedy=True)
+    assert ids.numpy().tolist() == [[1, END, 0, 0, 0, 0, 0, 0]] * 2
+    assert int(calls.numpy()) == 2  # the first token and the END token, nothing more
+
+
+def test_top_k_one_is_greedy_whatever_the_seed():
+    table = random_trigram_table(8, seed=2, scale=0.5)
+    state, start = initial_state([0, 1]), [5, 6]
+    greedy = sample(trigram_step_fn(table), state, start, 6, END, greedy=True)
+    for seed in (0, 1):
+        sampled = sample(trigram_step_fn(table), state, start, 6, END, top_k=1, seed=seed)
+        np.testing.assert_array_equal(sampled.numpy(), greedy.numpy())
+
+
+def test_a_tiny_top_p_is_greedy():
+    table = random_trigram_table(8, seed=3, scale=0.5)
+    state, start = initial_state([0, 1]), [5, 6]
+    greedy = sample(trigram_step_fn(table), state, start, 6, END, greedy=True)
+    sampled = sample(trigram_step_fn(table), state, start, 6, END, top_p=1e-6, seed=7)
+    np.testing.assert_array_equal(sampled.numpy(), greedy.numpy())
+
+
+def test_the_same_seed_gives_the_same_tokens_and_another_seed_other_tokens():
+    table = random_trigram_table(10, seed=4, scale=0.1)  # nearly uniform
+    state, start = initial_state([0, 1]), [5, 6]
+    runs = [
+        sample(trigram_step_fn(table), state, start, 12, None, seed=seed).numpy()
+        for seed in (11, 11, 12)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_top_k_and_top_p_only_ever_pick_from_the_allowed_tokens():
+    # Bigram model, so the allowed set of each step depends on the previous token only.
+    rng = np.random.default_rng(5)
+    probabilities = rng.dirichlet(np.ones(6) * 0.7, size=6)
+    rows = 64
+    start = np.arange(rows) % 6
+    top_k_ids = sample(bigram_step_fn(probabilities), tf.zeros([rows, 1]), start, 5, None,
+                       top_k=2, seed=1).numpy()
+    top_p_ids = sample(bigram_step_fn(probabilities), tf.zeros([rows, 1]), start, 5, None,
+                       top_p=0.6, seed=1).numpy()
+    order = np.argsort(-probabilities, axis=1)
+    cumulative = np.cumsum(np.take_along_axis(probabilities, order, 1), axis=1)
+    nucleus_size = 1 + (cumulative < 0.6).sum(axis=1)  # smallest prefix reaching 0.6
+    for ids, allowed in ((top_k_ids, [set(o[:2]) for o in order]),
+                         (top_p_ids, [set(o[:n]) for o, n in zip(order, nucleus_size)])):
+        previous = np.concatenate([start[:, None], ids[:, :-1]], axis=1)
+        assert all(ids[r, t] in allowed[previous[r, t]] for r in range(rows) for t in range(5))
+    # and sampling did not collapse to a single token per context
+    assert len({(p, t) for p, t in zip(start, top_k_ids[:, 0])}) > 6
+
+
+def test_settings_per_row_apply_to_their_own_row():
+    table = random_trigram_table(10, seed=6, scale=0.1)
+    state, start = initial_state([0, 0, 0]), [5, 5, 5]
+    greedy = sample(trigram_step_fn(table), state, start, 10, None, greedy=True).numpy()
+    ids = sample(trigram_step_fn(table), state, start, 10, None,
+                 temperature=tf.constant([0.0, 1.0, 1.0]), top_k=tf.constant([0, 0, 1]),
+                 seed=3).numpy()
+    np.testing.assert_array_equal(ids[0], greedy[0])  # temperature 0: greedy
+    np.testing.assert_array_equal(ids[2], greedy[2])  # top-k 1: greedy
+    assert not np.array_equal(ids[1], greedy[1])
+
+
+def test_beam_search_finds_the_best_hypotheses_of_an_exhaustive_search():
+    table = random_trigram_table(4, seed=7)
+    before, start, steps = [1, 2], [0, 1], 4
+    # 27 beams keep every prefix that has not ended, so beam search is exact here.
+    for alpha in (0.0, 0.6, 1.5):
+        ids, scores = beam_search(trigram_step_fn(table), initial_state(before), start, steps,
+                                  END, beam_size=27, length_penalty=alpha, n_best=3)
+        for row, (b, s) in enumerate(zip(before, start)):
+            expected = enumerate_hypotheses(table, b, s, steps, END, alpha)[:3]
+            assert ids.numpy()[row].tolist() == [tokens for _, tokens in expected]
+            np.testing.assert_allclose(scores.numpy()[row], [score for score, _ in expected],
+                                       rtol=1e-5)
+
+
+def test_beam_search_beats_a_myopic_greedy_choice():
+    # From START(2): 1 is likelier than 0, but after 1 every token is unlikely,
+    # while 0 is followed by END with probability 0.95.
+    probabilities = np.array([
+        [0.02, 0.01, 0.02, 0.95],
+        [0.30, 0.25, 0.20, 0.25],
+        [0.45, 0.55, 1e-6, 1e-6],
+        [0.25, 0.25, 0.25, 0.25],
+    ])
+    step = bigram_step_fn(probabilities / probabilities.sum(1, keepdims=True))
+    greedy = sample(step, tf.zeros([1, 1]), [2], 5, END, greedy=True)
+    ids, scores = beam_search(step, tf.zeros([1, 1]), [2], 5, END, beam_size=2,
+                              length_penalty=0.0)
+    assert greedy.numpy().tolist() == [[1, 0, END, 0, 0]]
+    assert ids.numpy().tolist() == [[[0, END, 0, 0, 0]]]
+    np.testing.assert_allclose(scores.numpy(), [[np.log(0.45 * 0.95)]], rtol=1e-5)
+
+
+def test_one_beam_without_length_penalty_is_greedy():
+    table = random_trigram_table(6, seed=8)
+    before, start = [4, 5, 1], [2, 0, 5]
+    ids, scores = beam_search(trigram_step_fn(table), initial_state(before), start, 6, END,
+                              beam_size=1, length_penalty=0.0)
+    log_probs = log_softmax(table.astype(np.float64))
+    for row, (b, s) in enumerate(zip(before, start)):
+        tokens = greedy_numpy(table, b, s, 6, END)
+        assert ids.numpy()[row, 0].tolist() == tokens
+        total, previous, current = 0.0, b, s
+        for token in tokens[: (tokens.index(END) + 1) if END in tokens else 6]:
+            total += log_probs[previous, current, token]
+            previous, current = current, token
+        np.testing.assert_allclose(scores.numpy()[row, 0], total, rtol=1e-5)
+
+
+def test_length_penalty_is_the_gnmt_formula():
+    np.testing.assert_allclose(gnmt_length_penalty(7, 0.6).numpy(), length_penalty(7, 0.6))
+
+
+def test_primed_logits_give_the_same_result_as_the_first_step():
+    table = random_trigram_table(6, seed=9)
+    step = trigram_step_fn(table)
+    state, start = initial_state([4, 5]), tf.constant([2, 0])
+    first_logits, after_first = step(start, state)
+    for run in (
+        lambda **kw: sample(step, seed=3, temperature=0.7, **kw),
+        lambda **kw: beam_search(step, beam_size=3, n_best=2, **kw)[0],
+    ):
+        from_start = run(initial_state=state, start_ids=start, max_new_tokens=5, end_id=END)
+        from_logits = run(initial_state=after_first, start_ids=None, max_new_tokens=5,
+                          end_id=END, initial_logits=first_logits)
+        np.testing.assert_array_equal(from_start.numpy(), from_logits.numpy())
+
+
+def test_extras_are_collected_along_each_hypothesis():
+    table = random_trigram_table(6, seed=10)
+    step = trigram_step_fn(table, with_extras=True)
+    state, start = initial_state([4, 5]), np.array([2, 0])
+
+    def ended_before(ids):  # True at positions after the hypothesis' END
+        shifted = np.concatenate([np.zeros_like(ids[..., :1]), ids[..., :-1] == END], -1)
+        return np.cumsum(shifted, axis=-1) > 0
+
+    ids, extras = sample(step, state, start, 6, END, seed=1, collect_extras=True)
+    ids = ids.numpy()
+    assert extras.shape == (2, 6, 6)
+    previous = np.concatenate([start[:, None], ids[:, :-1]], axis=1)
+    expected = np.where(ended_before(ids)[..., None], 0.0, np.eye(6)[previous])
+    np.testing.assert_array_equal(extras.numpy(), expected)
+
+    ids, _, extras = beam_search(step, state, start, 6, END, beam_size=3, n_best=3,
+                                 collect_extras=True)
+    ids = ids.numpy()
+    assert extras.shape == (2, 3, 6, 6)
+    previous = np.concatenate([np.repeat(start[:, None, None], 3, 1), ids[..., :-1]], axis=2)
+    expected = np.where(ended_before(ids)[..., None], 0.0, np.eye(6)[previous])
+    np.testing.assert_array_equal(extras.numpy(), expected)
+
+
+def test_samplers_work_in_a_function_with_an_unknown_batch_size():
+    table = random_trigram_table(6, seed=11)
+    step = trigram_step_fn(table)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32),
+                                  tf.TensorSpec([None], tf.int32),
+                                  tf.TensorSpec([None], tf.float32)])
+    def generate(before, start, temperature):
+        state = {"before": before}
+        sampled = sample(step, state, start, 5, END, temperature=temperature, top_p=0.9,
+                         seed=5)
+        ids, scores = beam_search(step, state, start, 5, END, beam_size=3, n_best=2)
+        return sampled, ids, scores
+
+    for before, start in (([4, 5], [2, 0]), ([4, 5, 1], [2, 0, 5])):
+        sampled, ids, scores = generate(tf.constant(before), tf.constant(start),
+                                        tf.fill([len(start)], 0.8))
+        assert sampled.shape == (len(start), 5) and ids.shape == (len(start), 2, 5)
+        eager_ids, eager_scores = beam_search(step, initial_state(before), start, 5, END,
+                                              beam_size=3, n_best=2)
+        np.testing.assert_array_equal(ids.numpy(), eager_ids.numpy())
+        np.testing.assert_allclose(scores.numpy(), eager_scores.numpy(), rtol=1e-6)
+        eager_sampled = sample(step, initial_state(before), start, 5, END,
+                               temperature=tf.fill([len(start)], 0.8), top_p=0.9, seed=5)
+        np.testing.assert_array_equal(sampled.numpy(), eager_sampled.numpy())
+
+
+def test_bad_arguments_are_refused_with_a_message():
+    step = trigram_step_fn(random_trigram_table(4, seed=0))
+    with pytest.raises(ValueError, match="n_best"):
+        beam_search(step, initial_state([0]), [1], 3, END, beam_size=2, n_best=3)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        sample(step, initial_state([0]), [1], 0, END)
+    with pytest.raises(ValueError, match="collect_extras"):
+        sample(step, initial_state([0]), [1], 3, END, collect_extras=True)
