@@ -9,6 +9,7 @@ from seqzoo.zoo.elman_cell import ElmanCell
 from seqzoo.zoo.irnn_cell import IRNNCell
 from seqzoo.zoo.masked_mean_pooling import MaskedMeanPooling
 from seqzoo.zoo.position_embedding import PositionEmbedding
+from seqzoo.zoo.recurrent_encoder import RecurrentEncoder
 from seqzoo.zoo.token_embedding import TokenEmbedding
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "IRNNCell",
     "MaskedMeanPooling",
     "PositionEmbedding",
+    "RecurrentEncoder",
     "TokenEmbedding",
 ]
