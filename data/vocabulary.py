@@ -6,7 +6,7 @@ a line (never pickle), so a person can read it and any program can load it.
 
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from seqzoo.data.errors import DataError
@@ -113,15 +113,33 @@ class Vocabulary:
         Returns:
             the vocabulary.
         """
+        counts = Counter()
+        for tokens in token_lists:
+            counts.update(tokens)
+        return cls.from_counts(counts, max_size, min_frequency)
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts: Mapping[str, int],
+        max_size: int | None = None,
+        min_frequency: int = 1,
+    ) -> "Vocabulary":
+        """Builds a vocabulary from token counts, as `build` does.
+
+        Args:
+            counts: how often each token was seen.
+            max_size: the most tokens kept, the four reserved ones included.
+            min_frequency: tokens seen fewer times are left out.
+
+        Returns:
+            the vocabulary.
+        """
         if max_size is not None and max_size < len(RESERVED_TOKENS):
             raise ValueError(f"max_size={max_size} leaves no room for the 4 reserved tokens")
         if min_frequency < 1:
             raise ValueError(f"min_frequency={min_frequency} must be at least 1")
-        counts = Counter()
-        for tokens in token_lists:
-            counts.update(tokens)
-        for token in RESERVED_TOKENS + ("",):
-            counts.pop(token, None)
+        counts = {t: c for t, c in counts.items() if t and t not in RESERVED_TOKENS}
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         kept = [token for token, count in ranked if count >= min_frequency]
         if max_size is not None:
