@@ -11,6 +11,8 @@ from seqzoo.zoo.masked_mean_pooling import MaskedMeanPooling
 from seqzoo.zoo.position_embedding import PositionEmbedding
 from seqzoo.zoo.recurrent_encoder import RecurrentEncoder
 from seqzoo.zoo.token_embedding import TokenEmbedding
+from seqzoo.zoo.transformer_encoder import TransformerEncoder
+from seqzoo.zoo.transformer_encoder_block import TransformerEncoderBlock
 
 __all__ = [
     "AttentionPooling",
@@ -20,4 +22,6 @@ __all__ = [
     "PositionEmbedding",
     "RecurrentEncoder",
     "TokenEmbedding",
+    "TransformerEncoder",
+    "TransformerEncoderBlock",
 ]
