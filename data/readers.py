@@ -220,15 +220,16 @@ def _decode(raw: bytes, path: Path, encoding: str) -> str:
         raise DataError(f"{path}: unknown encoding '{encoding}'") from None
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
-        byte = raw[error.start]
-        if codecs.lookup(encoding).name == "utf-8":
-            problem, hint = "UTF-8", "pass --encoding, e.g. --encoding cp1252"
-        else:
-            problem, hint = encoding, "pass the file's encoding with --encoding"
-        raise DataError(
-            f"{path}, line {line}: not valid {problem} (byte 0x{byte:02x}); {hint}"
-        ) from None
+        raise _undecodable(path, line, raw[error.start], encoding) from None
     return text.removeprefix("\ufeff")
+
+
+def _undecodable(path, line: int, byte: int, encoding: str) -> DataError:
+    if codecs.lookup(encoding).name == "utf-8":
+        problem, hint = "UTF-8", "pass --encoding, e.g. --encoding cp1252"
+    else:
+        problem, hint = encoding, "pass the file's encoding with --encoding"
+    return DataError(f"{path}, line {line}: not valid {problem} (byte 0x{byte:02x}); {hint}")
 
 
 def _lines_with_ends(text: str) -> Iterator[str]:
