@@ -100,7 +100,7 @@ def read_labelled_texts(
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "reviews.tsv"
-    >>> _ = path.write_text('text\tlabel\na "great" film\t1\ndull\t0\n')
+    >>> _ = path.write_text('text\\tlabel\\na "great" film\\t1\\ndull\\t0\\n')
     >>> data = read_labelled_texts(path)
     >>> data.texts, data.labels
     (['a "great" film', 'dull'], ['1', '0'])
@@ -145,7 +145,7 @@ def read_texts(path, encoding: str = "utf-8") -> list[str]:
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "texts.txt"
-    >>> _ = path.write_bytes(b"first\r\n\nsecond\n")
+    >>> _ = path.write_bytes(b"first\\r\\n\\nsecond\\n")
     >>> read_texts(path)
     ['first', 'second']
     """
@@ -181,9 +181,9 @@ def read_corpus(path, encoding: str = "utf-8") -> str:
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
-    >>> _ = path.write_bytes(b"To be,\r\nor not.\n")
+    >>> _ = path.write_bytes(b"To be,\\r\\nor not.\\n")
     >>> read_corpus(path)
-    'To be,\nor not.\n'
+    'To be,\\nor not.\\n'
     """
     path = Path(path)
     if path.is_dir():
