@@ -10,6 +10,7 @@ from seqzoo.zoo.irnn_cell import IRNNCell
 from seqzoo.zoo.masked_mean_pooling import MaskedMeanPooling
 from seqzoo.zoo.position_embedding import PositionEmbedding
 from seqzoo.zoo.recurrent_encoder import RecurrentEncoder
+from seqzoo.zoo.sequence_classifier import SequenceClassifier
 from seqzoo.zoo.token_embedding import TokenEmbedding
 from seqzoo.zoo.transformer_encoder import TransformerEncoder
 from seqzoo.zoo.transformer_encoder_block import TransformerEncoderBlock
@@ -21,6 +22,7 @@ __all__ = [
     "MaskedMeanPooling",
     "PositionEmbedding",
     "RecurrentEncoder",
+    "SequenceClassifier",
     "TokenEmbedding",
     "TransformerEncoder",
     "TransformerEncoderBlock",
