@@ -1,0 +1,344 @@
+"""One Transformer decoder block: causal self-attention, cross-attention, feed-forward."""
+
+import math
+
+import keras
+from keras import ops
+
+# Added to the scores of masked keys. Finite, so a query without any visible
+# key (a padded position) gets uniform weights instead of NaN.
+_MASKED_SCORE = -1e9
+
+
+@keras.saving.register_keras_serializable(package="seqzoo")
+class TransformerDecoderBlock(keras.layers.Layer):
+    """Causal self-attention, optional cross-attention, then a feed-forward network.
+
+    Each sublayer has a residual connection and layer normalisation, after
+    the residual sum (post-norm, Vaswani et al. 2017) or at the sublayer's
+    input (pre-norm, Xiong et al. 2020), as in `TransformerEncoderBlock`.
+    Position `i` attends to positions `<= i` only (and, with
+    `cross_attention`, to the real positions of the encoder outputs).
+
+    Two ways to run it:
+
+    - `call(inputs [batch, time, dim], ...)`: every position at once
+      (training). With `return_key_value=True` it also returns the
+      self-attention keys and values `[batch, time, heads, head_dim]`, which
+      fill a decoding cache.
+    - `step(inputs [batch, 1, dim], key_cache, value_cache, index, ...)`: one
+      new position per row at `index [batch]`; its key and value are written
+      into the caches `[batch, cache_length, heads, head_dim]` and it attends
+      to the cached positions `<= index`. The cost of a step is one position.
+
+    The attention is written out here (rather than with
+    `keras.layers.MultiHeadAttention`) because the cached step needs the
+    query, key and value projections separately.
+
+    Args:
+        num_heads: int. Number of attention heads; the feature size of the
+            inputs must be divisible by it.
+        intermediate_dim: int. Hidden size of the feed-forward network.
+        dropout: float. Dropout on the attention weights and on each
+            sublayer's output, during training.
+        activation: activation of the feed-forward network.
+        norm_first: bool. True for pre-norm, False for post-norm.
+        layer_norm_epsilon: float. Epsilon of the layer normalisations.
+        cross_attention: bool. Add attention over encoder outputs (for
+            translation and captioning).
+        **kwargs: other keyword arguments of `keras.layers.Layer`.
+
+    Call arguments:
+        inputs: `[batch, time, dim]` float tensor.
+        padding_mask: `[batch, time]` boolean, True at real tokens, or None.
+        encoder_outputs: `[batch, source_time, encoder_dim]`; required with
+            `cross_attention`.
+        encoder_mask: `[batch, source_time]` boolean, True at real source
+            positions; None when all are real.
+        training: bool, whether dropout is active.
+        return_key_value: bool. Also return `(keys, values)`.
+
+    Examples:
+
+    >>> import numpy as np
+    >>> from seqzoo.zoo.transformer_decoder_block import TransformerDecoderBlock
+    >>> block = TransformerDecoderBlock(num_heads=2, intermediate_dim=8,
+    ...                                 cross_attention=True)
+    >>> x = np.random.default_rng(0).normal(size=(2, 5, 4)).astype("float32")
+    >>> source = np.ones((2, 3, 6), dtype="float32")
+    >>> tuple(block(x, encoder_outputs=source).shape)
+    (2, 5, 4)
+
+    References:
+        - [Vaswani et al., 2017. Attention Is All You Need](
+          https://arxiv.org/abs/1706.03762)
+        - [Xiong et al., 2020. On Layer Normalization in the Transformer
+          Architecture](https://arxiv.org/abs/2002.04745)
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        intermediate_dim,
+        dropout=0.0,
+        activation="relu",
+        norm_first=False,
+        layer_norm_epsilon=1e-5,
+        cross_attention=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.activation = keras.activations.get(activation)
+        self.norm_first = norm_first
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.cross_attention = cross_attention
+
+    def _heads_dense(self, name, head_dim):
+        # [batch, time, features] -> [batch, time, heads, head_dim]
+        return keras.layers.EinsumDense(
+            "btf,fnh->btnh",
+            output_shape=(None, self.num_heads, head_dim),
+            bias_axes="nh",
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def _merge_dense(self, name, feature_size):
+        # [batch, time, heads, head_dim] -> [batch, time, features]
+        return keras.layers.EinsumDense(
+            "btnh,nhf->btf",
+            output_shape=(None, feature_size),
+            bias_axes="f",
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def _norm(self, name, shape):
+        layer = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
+        )
+        layer.build(shape)
+        return layer
+
+    def build(self, inputs_shape, encoder_outputs_shape=None):
+        inputs_shape = tuple(inputs_shape)
+        feature_size = inputs_shape[-1]
+        if feature_size % self.num_heads:
+            raise ValueError(
+                f"The feature size {feature_size} must be divisible by "
+                f"num_heads={self.num_heads}."
+            )
+        head_dim = feature_size // self.num_heads
+        self.head_dim = head_dim
+        heads_shape = inputs_shape[:-1] + (self.num_heads, head_dim)
+
+        self.self_query = self._heads_dense("self_query", head_dim)
+        self.self_key = self._heads_dense("self_key", head_dim)
+        self.self_value = self._heads_dense("self_value", head_dim)
+        self.self_output = self._merge_dense("self_output", feature_size)
+        for layer in (self.self_query, self.self_key, self.self_value):
+            layer.build(inputs_shape)
+        self.self_output.build(heads_shape)
+        self.self_attention_norm = self._norm("self_attention_norm", inputs_shape)
+
+        if self.cross_attention:
+            # Without a known encoder shape (e.g. built by `step`), the encoder
+            # is assumed as wide as the decoder.
+            encoder_shape = tuple(encoder_outputs_shape or inputs_shape)
+            self.cross_query = self._heads_dense("cross_query", head_dim)
+            self.cross_key = self._heads_dense("cross_key", head_dim)
+            self.cross_value = self._heads_dense("cross_value", head_dim)
+            self.cross_output = self._merge_dense("cross_output", feature_size)
+            self.cross_query.build(inputs_shape)
+            self.cross_key.build(encoder_shape)
+            self.cross_value.build(encoder_shape)
+            self.cross_output.build(heads_shape)
+            self.cross_attention_norm = self._norm("cross_attention_norm", inputs_shape)
+
+        self.intermediate_dense = keras.layers.Dense(
+            self.intermediate_dim,
+            activation=self.activation,
+            dtype=self.dtype_policy,
+            name="intermediate_dense",
+        )
+        self.intermediate_dense.build(inputs_shape)
+        self.output_dense = keras.layers.Dense(
+            feature_size, dtype=self.dtype_policy, name="output_dense"
+        )
+        self.output_dense.build(inputs_shape[:-1] + (self.intermediate_dim,))
+        self.feedforward_norm = self._norm("feedforward_norm", inputs_shape)
+
+        self.attention_dropout = keras.layers.Dropout(self.dropout)
+        self.sublayer_dropout = keras.layers.Dropout(self.dropout)
+
+    # --- attention -------------------------------------------------------
+
+    def _attend(self, query, key, value, mask, training):
+        """query [b, t, n, h], key/value [b, s, n, h], mask [b, t, s] -> [b, t, n, h]."""
+        scores = ops.einsum("btnh,bsnh->bnts", query, key)
+        # Softmax in float32: stable under mixed precision.
+        scores = ops.cast(scores, "float32") / math.sqrt(self.head_dim)
+        if mask is not None:
+            scores = ops.where(ops.expand_dims(mask, 1), scores, _MASKED_SCORE)
+        weights = ops.cast(ops.softmax(scores, axis=-1), query.dtype)
+        weights = self.attention_dropout(weights, training=training)
+        return ops.einsum("bnts,bsnh->btnh", weights, value), weights
+
+    def _residual(self, x, sublayer, norm, training):
+        """x + sublayer(x) with the block's normalisation and dropout."""
+        y = sublayer(norm(x) if self.norm_first else x)
+        x = x + self.sublayer_dropout(y, training=training)
+        return x if self.norm_first else norm(x)
+
+    def _feedforward(self, x, training):
+        return self._residual(
+            x,
+            lambda y: self.output_dense(self.intermediate_dense(y)),
+            self.feedforward_norm,
+            training,
+        )
+
+    def _cross_attend(self, x, cross_key, cross_value, encoder_mask, training):
+        """Cross-attention sublayer; returns (x, weights [batch, heads, t, source])."""
+        if cross_key is None:
+            raise ValueError(
+                "This block has cross_attention=True: pass encoder_outputs."
+            )
+        mask = None
+        if encoder_mask is not None:
+            mask = ops.expand_dims(ops.cast(encoder_mask, "bool"), 1)
+        weights = []
+
+        def sublayer(y):
+            attended, attention = self._attend(
+                self.cross_query(y), cross_key, cross_value, mask, training
+            )
+            weights.append(attention)
+            return self.cross_output(attended)
+
+        x = self._residual(x, sublayer, self.cross_attention_norm, training)
+        return x, weights[0]
+
+    def cross_key_value(self, encoder_outputs):
+        """Keys and values `[batch, source_time, heads, head_dim]` of the encoder
+        outputs, computed once per source and reused at every decoding step."""
+        return self.cross_key(encoder_outputs), self.cross_value(encoder_outputs)
+
+    # --- the two ways to run the block -----------------------------------
+
+    def call(
+        self,
+        inputs,
+        padding_mask=None,
+        encoder_outputs=None,
+        encoder_mask=None,
+        training=None,
+        return_key_value=False,
+    ):
+        length = ops.shape(inputs)[1]
+        positions = ops.arange(length)
+        # [1, query, key]: position i sees positions <= i.
+        mask = ops.expand_dims(
+            ops.greater_equal(ops.expand_dims(positions, 1), ops.expand_dims(positions, 0)),
+            0,
+        )
+        if padding_mask is not None:
+            mask = ops.logical_and(
+                mask, ops.expand_dims(ops.cast(padding_mask, "bool"), 1)
+            )
+        key_value = []
+
+        def self_attention(y):
+            key, value = self.self_key(y), self.self_value(y)
+            key_value.extend([key, value])
+            attended, _ = self._attend(self.self_query(y), key, value, mask, training)
+            return self.self_output(attended)
+
+        x = self._residual(inputs, self_attention, self.self_attention_norm, training)
+        if self.cross_attention:
+            cross_key = cross_value = None
+            if encoder_outputs is not None:
+                cross_key, cross_value = self.cross_key_value(encoder_outputs)
+            x, _ = self._cross_attend(
+                x, cross_key, cross_value, encoder_mask, training
+            )
+        x = self._feedforward(x, training)
+        if return_key_value:
+            return x, tuple(key_value)
+        return x
+
+    def step(
+        self,
+        inputs,
+        key_cache,
+        value_cache,
+        index,
+        cross_key_value=None,
+        encoder_mask=None,
+        return_cross_attention=False,
+    ):
+        """Runs one new position per row against the cached ones.
+
+        Args:
+            inputs: `[batch, 1, dim]`, the new position's input.
+            key_cache, value_cache: `[batch, cache_length, heads, head_dim]`,
+                keys and values of this block's earlier positions.
+            index: int `[batch]`, the new position of each row (< cache_length).
+            cross_key_value: `(keys, values)` from `cross_key_value`, with
+                cross-attention.
+            encoder_mask: `[batch, source_time]` boolean or None.
+            return_cross_attention: bool. Also return the cross-attention
+                weights `[batch, heads, 1, source_time]`.
+
+        Returns:
+            `(outputs [batch, 1, dim], key_cache, value_cache)` with the new
+            position's key and value written at `index` (and the weights).
+        """
+        cache_length = ops.shape(key_cache)[1]
+        index = ops.reshape(ops.cast(index, "int32"), (-1, 1))
+        positions = ops.expand_dims(ops.arange(cache_length, dtype="int32"), 0)
+        # [batch, cache_length]: where this step writes, and what it may see.
+        here = ops.reshape(ops.equal(positions, index), (-1, cache_length, 1, 1))
+        visible = ops.expand_dims(ops.less_equal(positions, index), 1)
+        caches = []
+
+        def self_attention(y):
+            # Rows sit at different positions, so the write is a select rather
+            # than one dynamic_update_slice; both touch the whole cache.
+            keys = ops.where(here, self.self_key(y), key_cache)
+            values = ops.where(here, self.self_value(y), value_cache)
+            caches.extend([keys, values])
+            attended, _ = self._attend(self.self_query(y), keys, values, visible, False)
+            return self.self_output(attended)
+
+        x = self._residual(inputs, self_attention, self.self_attention_norm, False)
+        weights = None
+        if self.cross_attention:
+            cross_key, cross_value = cross_key_value or (None, None)
+            x, weights = self._cross_attend(
+                x, cross_key, cross_value, encoder_mask, False
+            )
+        elif return_cross_attention:
+            raise ValueError("return_cross_attention needs cross_attention=True.")
+        x = self._feedforward(x, False)
+        if return_cross_attention:
+            return x, caches[0], caches[1], weights
+        return x, caches[0], caches[1]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "intermediate_dim": self.intermediate_dim,
+                "dropout": self.dropout,
+                "activation": keras.activations.serialize(self.activation),
+                "norm_first": self.norm_first,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "cross_attention": self.cross_attention,
+            }
+        )
+        return config
