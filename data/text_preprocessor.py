@@ -238,13 +238,14 @@ class TextPreprocessor(tf.Module):
         vocabulary with
         `tensorflow_text.tools.wordpiece_vocab.bert_vocab_from_dataset`,
         reserved tokens first, over the same words the preprocessor splits.
+        That learner is pure Python: about a minute for 10,000 sentences
+        on two cores.
 
         Args:
             texts: the training texts (a list of strings).
             level: "word", "char" or "subword".
             max_vocabulary: the most tokens, the four reserved included (for
-                subwords the learner's target size; every character seen is
-                kept, which can go beyond it).
+                subwords, every character seen is kept even beyond it).
             min_frequency: the fewest occurrences for a token (for subwords,
                 the lowest count threshold the learner may use).
             lowercase: as in the constructor.
@@ -328,10 +329,23 @@ def _learn_wordpiece(words: tf.data.Dataset, max_vocabulary: int, min_frequency:
     # The words come already normalised, case-folded and split at every
     # punctuation mark, so BERT's own split inside the learner changes nothing
     # and the pieces it learns fit the words WordPiece will see.
-    return bert_vocab_from_dataset(
+    tokens = bert_vocab_from_dataset(
         words,
         vocab_size=max_vocabulary,
         reserved_tokens=list(RESERVED_TOKENS),
         bert_tokenizer_params={"lower_case": False},
         learn_params={"lower_thresh": max(1, min_frequency)},
     )
+    if len(tokens) <= max_vocabulary:
+        return tokens
+    # The learner's size search can overshoot its target. Cut the rarest
+    # longer pieces, never a single character: without one, every word
+    # holding it would become [UNK].
+    def is_character(token):
+        return len(token) == 1 or (token.startswith(_JOINER) and len(token) == len(_JOINER) + 1)
+
+    essential = {t for t in tokens if t in RESERVED_TOKENS or is_character(t)}
+    room = max(0, max_vocabulary - len(essential))
+    longer = [t for t in tokens if t not in essential][:room]
+    kept = essential.union(longer)
+    return [t for t in tokens if t in kept]

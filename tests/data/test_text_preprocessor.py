@@ -136,6 +136,18 @@ def test_adapt_subword_learns_pieces_that_cover_the_training_texts(subword):
     )
 
 
+def test_adapt_subword_keeps_to_max_vocabulary_without_losing_characters():
+    # For these texts the learner's own search returns 74 tokens for a target of 70.
+    preprocessor = TextPreprocessor.adapt(TEXTS, level="subword", max_vocabulary=70)
+    tokens = preprocessor.vocabulary.tokens
+    assert len(tokens) == 70
+    characters = set("".join(TEXTS).lower().replace("\ufb01", "fi").replace("\u2019", "'"))
+    characters -= set(" \n")
+    assert characters <= set(tokens)
+    assert {"##" + c for c in characters} <= set(tokens)
+    assert UNK_ID not in preprocessor(TEXTS).flat_values.numpy().tolist()
+
+
 # --- saving --------------------------------------------------------------------------
 
 
