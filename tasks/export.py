@@ -40,8 +40,9 @@ class ClassifierServer(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve(self, text):
         ids = self.preprocessor(text)[:, : self.max_length]
+        ids = ids.to_tensor()
         # At least one column, so a batch of empty strings still has a valid shape.
-        ids = ids.to_tensor(shape=[None, tf.maximum(ids.bounding_shape(axis=1), 1)])
+        ids = tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
         probabilities = tf.nn.softmax(self.model(ids, training=False), axis=-1)
         labels = tf.gather(self.label_table, tf.argmax(probabilities, axis=-1))
         return {"label": labels, "probabilities": probabilities}

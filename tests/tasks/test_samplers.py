@@ -230,3 +230,83 @@ def test_bad_arguments_are_refused_with_a_message():
         sample(step, initial_state([0]), [1], 0, END)
     with pytest.raises(ValueError, match="collect_extras"):
         sample(step, initial_state([0]), [1], 3, END, collect_extras=True)
+
+
+# --- the samplers driving the zoo's decoders -------------------------------------
+
+
+def recomputing_step_fn(decoder, **encoder):
+    """A step function that rereads the whole prefix with the teacher-forced call.
+
+    Its state (prefix buffer, length, encoder outputs) keeps the batch first, so
+    beam search reorders it like the decoders' own caches.
+    """
+
+    def step_fn(token_ids, state):
+        prefix, length = state["prefix"], state["length"]
+        positions = tf.range(tf.shape(prefix)[1])[None, :]
+        prefix = tf.where(positions == length[:, None], token_ids[:, None], prefix)
+        kwargs = {name: state[name] for name in encoder}
+        logits = decoder(prefix, **kwargs)
+        logits = tf.gather(logits, length, axis=1, batch_dims=1)
+        return logits, dict(state, prefix=prefix, length=length + 1)
+
+    def initial(batch_size, max_length):
+        state = {"prefix": tf.zeros([batch_size, max_length], tf.int32),
+                 "length": tf.zeros([batch_size], tf.int32)}
+        state.update({name: tf.convert_to_tensor(value) for name, value in encoder.items()})
+        return state
+
+    return step_fn, initial
+
+
+def test_the_transformer_cache_gives_the_recomputed_beams_and_samples():
+    import keras
+
+    from seqzoo.zoo.transformer_decoder import TransformerDecoder
+
+    keras.utils.set_random_seed(0)
+    decoder = TransformerDecoder(12, embedding_dim=8, num_layers=2, num_heads=2,
+                                 intermediate_dim=16, max_length=8, dropout=0.0,
+                                 cross_attention=True)
+    rng = np.random.default_rng(0)
+    encoder = dict(encoder_outputs=rng.normal(size=(2, 3, 6)).astype("float32"),
+                   encoder_mask=np.array([[True, True, False], [True, True, True]]))
+    decoder(np.array([[2, 4]], "int32"), encoder_outputs=encoder["encoder_outputs"][:1])
+    start = tf.constant([2, 2])
+    cache = decoder.get_initial_cache(2, 6, **encoder)
+    step_fn, initial = recomputing_step_fn(decoder, **encoder)
+    for run in (
+        lambda step, state: beam_search(step, state, start, 6, END, beam_size=3, n_best=2),
+        lambda step, state: (sample(step, state, start, 6, END, seed=4, temperature=2.0),),
+    ):
+        cached, recomputed = run(decoder.step, cache), run(step_fn, initial(2, 7))
+        for a, b in zip(cached, recomputed):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4)
+
+
+def test_a_primed_recurrent_decoder_samples_what_recomputation_samples():
+    import keras
+
+    from seqzoo.zoo.recurrent_decoder import RecurrentDecoder
+
+    keras.utils.set_random_seed(0)
+    decoder = RecurrentDecoder(12, embedding_dim=6, cell="lstm", units=8, num_layers=2)
+    prompts = np.array([[2, 5, 7, 0], [2, 9, 4, 6]], "int32")
+    logits, states = decoder.prime(prompts)
+    cached = sample(decoder.step, states, None, 5, END, seed=9, temperature=3.0,
+                    initial_logits=logits)
+
+    step_fn, initial = recomputing_step_fn(decoder)
+
+    def step_after_prompt(token_ids, state):  # the recurrent call returns (logits, states)
+        return step_fn(token_ids, state)
+
+    recomputing_decoder = lambda ids: decoder(ids)[0]  # noqa: E731
+    step_fn, _ = recomputing_step_fn(recomputing_decoder)
+    lengths = (prompts != 0).sum(axis=1)
+    state = {"prefix": tf.constant(np.pad(prompts, [[0, 0], [0, 5]])),
+             "length": tf.constant(lengths - 1, tf.int32)}
+    last_prompt_tokens = tf.constant(prompts[np.arange(2), lengths - 1])
+    recomputed = sample(step_fn, state, last_prompt_tokens, 5, END, seed=9, temperature=3.0)
+    np.testing.assert_array_equal(cached.numpy(), recomputed.numpy())
