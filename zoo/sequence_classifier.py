@@ -62,12 +62,8 @@ class SequenceClassifier(keras.Model):
 
         # === Layers ===
         self.encoder = encoder
-        self.pooling_layer = None
-        if pooling == "attention":
-            self.pooling_layer = AttentionPooling(
-                encoder.output_dim, name="attention_pooling"
-            )
-        elif pooling == "mean":
+        self.pooling_layer = None  # "attention" needs the encoder's width, below
+        if pooling == "mean":
             self.pooling_layer = MaskedMeanPooling(name="mean_pooling")
         self.output_dropout = keras.layers.Dropout(dropout, name="dropout")
         # float32 logits even under a mixed-precision policy, for a stable loss.
@@ -78,6 +74,10 @@ class SequenceClassifier(keras.Model):
         # === Functional model ===
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         outputs, states = encoder(token_ids)
+        if pooling == "attention":
+            self.pooling_layer = AttentionPooling(
+                outputs.shape[-1], name="attention_pooling"
+            )
         if self.pooling_layer is None:
             pooled = states[0]
         else:

@@ -89,6 +89,24 @@ def test_dropout_acts_in_training_only():
     assert not np.allclose(as_numpy(model(ids, training=True)), inference)
 
 
+@pytest.fixture
+def mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("encoder_name", ["bidirectional_lstm", "transformer"])
+def test_mixed_precision_keeps_float32_logits_and_padding_invariance(
+    encoder_name, mixed_precision
+):
+    model = make_classifier(encoder_name, "attention")
+    assert model.encoder.compute_dtype == "float16"
+    logits = model(pad(ROWS + [[]], 5))
+    assert logits.dtype == tf.float32 and np.isfinite(as_numpy(logits)).all()
+    np.testing.assert_allclose(logits, model(pad(ROWS + [[]], 9)), atol=1e-3)
+
+
 def test_rejects_unknown_pooling():
     with pytest.raises(ValueError, match="pooling"):
         make_classifier("rnn", "max")
