@@ -79,8 +79,9 @@ def test_final_h_is_the_output_at_the_last_real_token(name):
     encoder = make_encoder(name)
     outputs, states = as_numpy(encoder(pad(ROWS, 7)))
     h = states[0]
-    lengths = [len(tokens) for tokens in ROWS]
-    forward_last = np.stack([outputs[row, length - 1, :UNITS] for row, length in enumerate(lengths)])
+    forward_last = np.stack(
+        [outputs[row, len(tokens) - 1, :UNITS] for row, tokens in enumerate(ROWS)]
+    )
     np.testing.assert_allclose(h[:, :UNITS], forward_last, atol=1e-6)
     if CONFIGURATIONS[name].get("bidirectional"):
         # The backward pass ends at the first token.
