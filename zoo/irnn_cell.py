@@ -21,8 +21,8 @@ class IRNNCell(ElmanCell):
         units: int. Size of the hidden state.
         output_units: int or None. When set, the cell emits `y_t = h_t W_hy`.
         identity_gain: float. `W_hh` starts as `identity_gain * I`; 1 keeps
-            the state unchanged at initialisation, a smaller value makes the
-            state decay (the paper also tries scaled identities).
+            the state unchanged at initialisation, a smaller value makes it
+            decay.
         use_bias: bool. Whether to add the bias `b_h` (starts at zero).
         kernel_initializer: initializer of `W_hx` and `W_hy`.
         **kwargs: other keyword arguments of `keras.layers.Layer`.
