@@ -50,8 +50,8 @@ class ModelConfig:
         None, "word2vec/GloVe text file to initialise the learned embedding from"
     )
     freeze_embeddings: bool = _field(False, "keep the embedding fixed during training")
-    embedding_dim: int = _field(128, "embedding width (ignored for one-hot)")
-    units: int = _field(128, "recurrent units per direction, or Transformer width")
+    embedding_dim: int = _field(128, "embedding width, also the Transformer width (ignored for one-hot)")
+    units: int = _field(128, "recurrent units per direction (Transformer: half the feed-forward width)")
     num_layers: int = _field(1, "stacked recurrent layers or Transformer blocks")
     num_heads: int = _field(4, "attention heads (Transformer)")
     pooling: str = _field(

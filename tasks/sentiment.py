@@ -61,7 +61,7 @@ def _transformer(config: SentimentConfig, vocabulary_size: int) -> keras.layers.
         raise UsageError("the transformer architecture needs --embedding learned.")
     return TransformerEncoder(
         vocabulary_size,
-        embedding_dim=config.units,
+        embedding_dim=config.embedding_dim,
         num_layers=max(2, config.num_layers),
         num_heads=config.num_heads,
         intermediate_dim=2 * config.units,
@@ -125,6 +125,7 @@ class SentimentTask:
         self.preprocessor = preprocessor
         self.model = model
         self.label_names = list(label_names)
+        self.word_vector_coverage = None  # set by `build` when config.word_vectors is given
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -140,11 +141,27 @@ class SentimentTask:
             lowercase=config.lowercase,
         )
         label_names = sorted_label_names(train.labels)
+        vectors = coverage = None
+        if config.word_vectors:
+            if config.embedding != "learned":
+                raise UsageError("--word-vectors needs --embedding learned.")
+            from seqzoo.data.word_vectors import load_word_vectors
+
+            vectors, coverage = load_word_vectors(
+                config.word_vectors, preprocessor.vocabulary, encoding=config.encoding, seed=config.seed
+            )
+            config.embedding_dim = int(vectors.shape[1])  # the file decides the width
         encoder = architecture.build_encoder(config, preprocessor.vocabulary_size)
         model = SequenceClassifier(
             encoder, num_classes=len(label_names), pooling=config.pooling, dropout=config.dropout
         )
-        return cls(config, preprocessor, model, label_names)
+        if vectors is not None:
+            encoder.embedding.load_vectors(vectors)
+        if config.freeze_embeddings:
+            encoder.embedding.trainable = False
+        task = cls(config, preprocessor, model, label_names)
+        task.word_vector_coverage = coverage
+        return task
 
     def clipnorm(self) -> float | None:
         if self.config.clipnorm is not None:

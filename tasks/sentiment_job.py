@@ -62,8 +62,13 @@ def train_run(
     splits = load_splits(config)
     run_dir = create_run_directory(run_dir, overwrite=overwrite)
     task = SentimentTask.build(config, splits["train"])
-    if config.word_vectors:
-        _load_word_vectors(task, config)
+    if task.word_vector_coverage is not None:
+        coverage = task.word_vector_coverage
+        print(
+            f"word vectors {config.word_vectors}: {coverage.found} of "
+            f"{coverage.found + coverage.missing} vocabulary entries found, {coverage.missing} "
+            f"initialised randomly (e.g. {', '.join(coverage.missing_examples[:5])})"
+        )
     print(
         f"sentiment/{config.arch}: {len(splits['train'].texts)} training, "
         f"{len(splits['valid'].texts)} validation, {len(splits['test'].texts)} test examples; "
@@ -106,17 +111,3 @@ def print_metrics(metrics: dict) -> None:
         f"macro-F1 {metrics['macro_f1']:.4f} on {metrics['examples']} examples"
     )
     print(format_confusion_matrix(metrics["confusion_matrix"], metrics["labels"]))
-
-
-def _load_word_vectors(task: SentimentTask, config: SentimentConfig) -> None:
-    from seqzoo.data.word_vectors import load_word_vectors
-
-    matrix, coverage = load_word_vectors(
-        config.word_vectors, task.preprocessor.vocabulary, encoding=config.encoding, seed=config.seed
-    )
-    task.model.build_embedding_from(matrix, trainable=not config.freeze_embeddings)
-    print(
-        f"word vectors {config.word_vectors}: {coverage.found} of "
-        f"{coverage.found + coverage.missing} vocabulary entries found; "
-        f"{coverage.missing} initialised randomly"
-    )

@@ -157,3 +157,16 @@ def serve_in_fresh_process(export_dir, texts):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_archs_lists_every_architecture_with_a_parameter_count(capsys):
+    assert main(["archs", "sentiment"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name in ("rnn", "irnn", "lstm", "gru", "bilstm", "bigru", "stacked-lstm", "transformer"):
+        row = next(line for line in lines if line.split()[0] == name)
+        assert int(row.split()[1].replace(",", "")) > 1000, row
+
+
+def test_datasets_lists_the_builtin_sentiment_data(capsys):
+    assert main(["datasets"]) == 0
+    assert "negation-reviews" in capsys.readouterr().out

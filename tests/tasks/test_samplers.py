@@ -201,17 +201,19 @@ def test_samplers_work_in_a_function_with_an_unknown_batch_size():
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int32),
                                   tf.TensorSpec([None], tf.int32),
-                                  tf.TensorSpec([None], tf.float32)])
-    def generate(before, start, temperature):
+                                  tf.TensorSpec([None], tf.float32),
+                                  tf.TensorSpec([], tf.int32)])
+    def generate(before, start, temperature, max_new_tokens):
         state = {"before": before}
-        sampled = sample(step, state, start, 5, END, temperature=temperature, top_p=0.9,
-                         seed=5)
-        ids, scores = beam_search(step, state, start, 5, END, beam_size=3, n_best=2)
+        sampled = sample(step, state, start, max_new_tokens, END, temperature=temperature,
+                         top_p=0.9, seed=5)
+        ids, scores = beam_search(step, state, start, max_new_tokens, END, beam_size=3,
+                                  n_best=2)
         return sampled, ids, scores
 
     for before, start in (([4, 5], [2, 0]), ([4, 5, 1], [2, 0, 5])):
         sampled, ids, scores = generate(tf.constant(before), tf.constant(start),
-                                        tf.fill([len(start)], 0.8))
+                                        tf.fill([len(start)], 0.8), tf.constant(5))
         assert sampled.shape == (len(start), 5) and ids.shape == (len(start), 2, 5)
         eager_ids, eager_scores = beam_search(step, initial_state(before), start, 5, END,
                                               beam_size=3, n_best=2)
@@ -220,6 +222,7 @@ def test_samplers_work_in_a_function_with_an_unknown_batch_size():
         eager_sampled = sample(step, initial_state(before), start, 5, END,
                                temperature=tf.fill([len(start)], 0.8), top_p=0.9, seed=5)
         np.testing.assert_array_equal(sampled.numpy(), eager_sampled.numpy())
+    assert generate.experimental_get_tracing_count() == 1
 
 
 def test_bad_arguments_are_refused_with_a_message():
@@ -235,8 +238,9 @@ def test_bad_arguments_are_refused_with_a_message():
 # --- the samplers driving the zoo's decoders -------------------------------------
 
 
-def recomputing_step_fn(decoder, **encoder):
-    """A step function that rereads the whole prefix with the teacher-forced call.
+def recomputing_step_fn(logits_of, **encoder):
+    """A step function that rereads the whole prefix with `logits_of(ids, **encoder)`,
+    a decoder's teacher-forced call.
 
     Its state (prefix buffer, length, encoder outputs) keeps the batch first, so
     beam search reorders it like the decoders' own caches.
@@ -247,7 +251,7 @@ def recomputing_step_fn(decoder, **encoder):
         positions = tf.range(tf.shape(prefix)[1])[None, :]
         prefix = tf.where(positions == length[:, None], token_ids[:, None], prefix)
         kwargs = {name: state[name] for name in encoder}
-        logits = decoder(prefix, **kwargs)
+        logits = logits_of(prefix, **kwargs)
         logits = tf.gather(logits, length, axis=1, batch_dims=1)
         return logits, dict(state, prefix=prefix, length=length + 1)
 
@@ -275,7 +279,7 @@ def test_the_transformer_cache_gives_the_recomputed_beams_and_samples():
     decoder(np.array([[2, 4]], "int32"), encoder_outputs=encoder["encoder_outputs"][:1])
     start = tf.constant([2, 2])
     cache = decoder.get_initial_cache(2, 6, **encoder)
-    step_fn, initial = recomputing_step_fn(decoder, **encoder)
+    step_fn, initial = recomputing_step_fn(decoder, **encoder)  # the call returns logits
     for run in (
         lambda step, state: beam_search(step, state, start, 6, END, beam_size=3, n_best=2),
         lambda step, state: (sample(step, state, start, 6, END, seed=4, temperature=2.0),),
@@ -297,16 +301,71 @@ def test_a_primed_recurrent_decoder_samples_what_recomputation_samples():
     cached = sample(decoder.step, states, None, 5, END, seed=9, temperature=3.0,
                     initial_logits=logits)
 
-    step_fn, initial = recomputing_step_fn(decoder)
-
-    def step_after_prompt(token_ids, state):  # the recurrent call returns (logits, states)
-        return step_fn(token_ids, state)
-
-    recomputing_decoder = lambda ids: decoder(ids)[0]  # noqa: E731
-    step_fn, _ = recomputing_step_fn(recomputing_decoder)
+    # The recurrent call returns (logits, states); the prefix restarts at each prompt's
+    # last token, which the first step rewrites in place.
+    step_fn, _ = recomputing_step_fn(lambda ids: decoder(ids)[0])
     lengths = (prompts != 0).sum(axis=1)
     state = {"prefix": tf.constant(np.pad(prompts, [[0, 0], [0, 5]])),
              "length": tf.constant(lengths - 1, tf.int32)}
     last_prompt_tokens = tf.constant(prompts[np.arange(2), lengths - 1])
     recomputed = sample(step_fn, state, last_prompt_tokens, 5, END, seed=9, temperature=3.0)
     np.testing.assert_array_equal(cached.numpy(), recomputed.numpy())
+
+
+def test_decoding_exports_as_a_saved_model_that_runs_without_seqzoo(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import keras
+
+    from seqzoo.zoo.transformer_decoder import TransformerDecoder
+
+    keras.utils.set_random_seed(0)
+    decoder = TransformerDecoder(12, embedding_dim=8, num_layers=1, num_heads=2,
+                                 intermediate_dim=16, max_length=10, dropout=0.0,
+                                 tie_weights=True)
+
+    class Generator(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.decoder = decoder
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="prompt"),
+                                      tf.TensorSpec([None], tf.float32, name="temperature")])
+        def generate(self, prompt, temperature):
+            logits, cache = self.decoder.prime(prompt)
+            sampled = sample(self.decoder.step, cache, None, 4, END, seed=1,
+                             temperature=temperature, top_k=5, initial_logits=logits)
+            beams, scores = beam_search(self.decoder.step, cache, None, 4, END, beam_size=3,
+                                        n_best=2, initial_logits=logits)
+            return {"sampled": sampled, "beams": beams, "scores": scores}
+
+    generator = Generator()
+    tf.saved_model.save(generator, str(tmp_path / "generator"))
+    prompts = {2: [[2, 5, 7, 0], [2, 9, 4, 6]], 3: [[2, 5, 0], [2, 9, 4], [2, 0, 0]]}
+    expected = {}
+    for batch, prompt in prompts.items():
+        outputs = generator.generate(tf.constant(prompt), tf.fill([batch], 2.0))
+        expected[batch] = {name: value.numpy().tolist() for name, value in outputs.items()}
+
+    code = f"""
+import json, sys
+import tensorflow as tf
+generator = tf.saved_model.load({str(tmp_path / "generator")!r})
+results = {{}}
+for batch, prompt in {prompts!r}.items():
+    outputs = generator.generate(tf.constant(prompt), tf.fill([batch], 2.0))
+    results[batch] = {{name: value.numpy().tolist() for name, value in outputs.items()}}
+assert not any(name.startswith("seqzoo") for name in sys.modules)
+print(json.dumps(results))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    for batch in prompts:
+        got = loaded[str(batch)]
+        assert got["sampled"] == expected[batch]["sampled"]
+        assert got["beams"] == expected[batch]["beams"]
+        np.testing.assert_allclose(got["scores"], expected[batch]["scores"], rtol=1e-5)

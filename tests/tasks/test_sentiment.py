@@ -70,3 +70,17 @@ def test_three_classes_work(tmp_path):
     probabilities = task.predict_probabilities(["good film", "meh"])
     assert probabilities.shape == (2, 3)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_word_vectors_initialise_the_embedding_and_report_coverage(tmp_path):
+    vectors = tmp_path / "glove.txt"
+    vectors.write_text("great 0.5 0.25 -1.0\nawful -0.5 0.75 2.0\nunrelated 1 1 1\n", encoding="utf-8")
+    train = _data(20, 1)
+    task = SentimentTask.build(_small("lstm", word_vectors=str(vectors), freeze_embeddings=True), train)
+    assert task.config.embedding_dim == 3
+    assert task.word_vector_coverage.found == 2
+    matrix = task.model.encoder.embedding.embeddings.numpy()
+    vocabulary = task.preprocessor.vocabulary
+    np.testing.assert_allclose(matrix[vocabulary.id_of("great")], [0.5, 0.25, -1.0])
+    np.testing.assert_allclose(matrix[vocabulary.id_of("awful")], [-0.5, 0.75, 2.0])
+    assert not task.model.encoder.embedding.trainable
