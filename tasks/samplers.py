@@ -18,7 +18,10 @@ collected per generated token.
 
 The loops are `tf.while_loop`s: inside a `tf.function` (for example a SavedModel
 serving function with an unknown batch size) they become part of that graph; called
-eagerly they are wrapped in a `tf.function` here, so no Python code runs per token.
+eagerly they are wrapped in a `tf.function` here, so no Python code runs per token
+(each eager call traces anew: wrap repeated generation in your own `tf.function`).
+The step function is traced once, for an unknown batch size, so it must not rely on
+the static batch size of its inputs.
 Generation stops early once every row has produced `end_id`; tokens after `end_id` are
 0 (padding).
 
@@ -115,10 +118,10 @@ def _relaxed_shape(tensor):
 
 def _per_row(value, batch_size, dtype):
     """A scalar or [batch] value as a [batch] tensor (per-request settings when serving)."""
-    value = tf.cast(tf.convert_to_tensor(value), dtype)
-    return tf.broadcast_to(tf.reshape(value, [-1]), [batch_size]) if value.shape.rank else (
-        tf.fill([batch_size], value)
-    )
+    value = tf.cast(value, dtype)
+    if value.shape.rank == 0:
+        return tf.fill([batch_size], value)
+    return tf.broadcast_to(tf.reshape(value, [-1]), [batch_size])
 
 
 def _traced_once(step_fn, initial_state):
