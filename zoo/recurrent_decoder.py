@@ -160,14 +160,7 @@ class RecurrentDecoder(keras.layers.Layer):
 
     def call(self, token_ids, initial_state=None, training=None):
         token_ids = ops.cast(token_ids, "int32")
-        real = ops.not_equal(token_ids, 0)
-        # cuDNN rejects a row without any real step, so such a row keeps its
-        # first (padding) step, as in RecurrentEncoder; other rows are unchanged.
-        empty_rows = ops.logical_not(ops.any(real, axis=1, keepdims=True))
-        first_step = ops.expand_dims(
-            ops.equal(ops.arange(ops.shape(token_ids)[1]), 0), 0
-        )
-        mask = ops.logical_or(real, ops.logical_and(empty_rows, first_step))
+        mask = self._mask(token_ids)
         outputs, states = self._recur(token_ids, mask, initial_state, training)
         return self._logits(outputs), states
 
@@ -205,7 +198,7 @@ class RecurrentDecoder(keras.layers.Layer):
         """
         token_ids = ops.cast(token_ids, "int32")
         self._build_once((None, None))
-        mask = ops.not_equal(token_ids, 0)
+        mask = self._mask(token_ids)
         outputs, states = self._recur(token_ids, mask, initial_state, False)
         last = ops.maximum(ops.sum(ops.cast(mask, "int32"), axis=1) - 1, 0)
         last_outputs = ops.take_along_axis(
@@ -227,6 +220,17 @@ class RecurrentDecoder(keras.layers.Layer):
         if not self.built:
             self.build(token_ids_shape)
             self.built = True
+
+    @staticmethod
+    def _mask(token_ids):
+        real = ops.not_equal(token_ids, 0)
+        # cuDNN rejects a row without any real step, so such a row keeps its
+        # first (padding) step, as in RecurrentEncoder; other rows are unchanged.
+        empty_rows = ops.logical_not(ops.any(real, axis=1, keepdims=True))
+        first_step = ops.expand_dims(
+            ops.equal(ops.arange(ops.shape(token_ids)[1]), 0), 0
+        )
+        return ops.logical_or(real, ops.logical_and(empty_rows, first_step))
 
     def _recur(self, token_ids, mask, initial_state, training):
         if initial_state is not None and (
