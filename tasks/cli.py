@@ -11,14 +11,19 @@ import argparse
 import dataclasses
 import importlib
 import json
+import os
 import sys
-from typing import Any
 
-from seqzoo.tasks.config import SentimentConfig, config_fields
+from seqzoo.tasks import sentiment_cli
+from seqzoo.tasks.config import config_fields
 
-# task name -> (config class, module with the task's jobs). One line per task.
-TASKS: dict[str, tuple[type, str]] = {
-    "sentiment": (SentimentConfig, "seqzoo.tasks.sentiment_job"),
+# One line per task template. Each entry is a TensorFlow-free module that names the task's
+# config class (CONFIG), the module with its jobs (JOBS) and adds the task's own commands.
+# A jobs module offers: train_run(config, run_dir, overwrite, verbose),
+# evaluate_run(run_dir, args) -> metrics, print_metrics(metrics), load_task(run_dir)
+# (an object with .export(out, overwrite)), architecture_rows() -> [(name, params, text)].
+TASKS = {
+    "sentiment": sentiment_cli,
 }
 
 _TYPES = {"str": str, "int": int, "float": float}
@@ -69,25 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a task template and fill a run directory")
     train_tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
-    for task, (config_class, _) in TASKS.items():
-        task_parser = train_tasks.add_parser(task, help=config_class.__doc__.splitlines()[0])
-        add_config_flags(task_parser, config_class)
+    for task, entry in TASKS.items():
+        task_parser = train_tasks.add_parser(task, help=entry.CONFIG.__doc__.splitlines()[0])
+        add_config_flags(task_parser, entry.CONFIG)
         task_parser.add_argument("--out", help="run directory (default: runs/TASK-ARCH, never overwritten)")
         task_parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
         task_parser.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
 
     evaluate = commands.add_parser("evaluate", help="evaluate a run directory on labelled data")
     evaluate.add_argument("run_dir", help="a run directory made by `seqzoo train`")
-    evaluate.add_argument("--data", help="labelled data (default: the run's own test split)")
-    add_config_flags(evaluate, SentimentConfig, only={"text_column", "label_column", "encoding"})
+    evaluate.add_argument("--data", help="held-out data (default: the run's own test split)")
+    evaluate.add_argument("--encoding", help="encoding of --data (default: the run's)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
-
-    predict = commands.add_parser("predict", help="classify texts with a run directory")
-    predict.add_argument("run_dir", help="a run directory made by `seqzoo train`")
-    predict.add_argument("texts", nargs="*", help="texts to classify")
-    predict.add_argument("--file", help="a plain text file, one text per line")
-    predict.add_argument("--encoding", default="utf-8", help="encoding of --file (default: utf-8)")
-    predict.add_argument("--json", action="store_true", help="print one JSON object per text")
+    for entry in TASKS.values():
+        entry.add_evaluate_flags(evaluate)
 
     export = commands.add_parser("export", help="export a run as a SavedModel for serving")
     export.add_argument("run_dir", help="a run directory made by `seqzoo train`")
@@ -98,21 +98,23 @@ def build_parser() -> argparse.ArgumentParser:
     archs.add_argument("task", choices=sorted(TASKS), help="task template")
 
     commands.add_parser("datasets", help="list the built-in data sets")
+    for entry in TASKS.values():
+        entry.add_commands(commands)
     return parser
 
 
 # ----------------------------------------------------------------------------- commands
-def _task_module(task: str):
-    return importlib.import_module(TASKS[task][1])
+def jobs(task: str):
+    return importlib.import_module(TASKS[task].JOBS)
 
 
-def _run_task(run_dir: str) -> str:
+def run_task(run_dir: str) -> str:
+    """The task of a run directory (checking that it is one this seqzoo can read)."""
+    from seqzoo.tasks.errors import UsageError
     from seqzoo.tasks.run_directory import read_run_info
 
     task = read_run_info(run_dir).get("task")
     if task not in TASKS:
-        from seqzoo.tasks.errors import UsageError
-
         raise UsageError(f"{run_dir} holds a {task!r} run, which this seqzoo cannot use.")
     return task
 
@@ -120,71 +122,35 @@ def _run_task(run_dir: str) -> str:
 def command_train(args) -> int:
     from seqzoo.tasks.run_directory import default_run_directory
 
-    config_class, _ = TASKS[args.task]
-    config = config_from_args(config_class, args)
+    config = config_from_args(TASKS[args.task].CONFIG, args)
     out = args.out or default_run_directory(args.task, config.arch)
-    module = _task_module(args.task)
-    module.train_run(config, out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto")
+    jobs(args.task).train_run(config, out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto")
     print(f"run directory: {out}")
     return 0
 
 
 def command_evaluate(args) -> int:
-    module = _task_module(_run_task(args.run_dir))
-    overrides = {k: getattr(args, k) for k in ("text_column", "label_column", "encoding") if hasattr(args, k)}
-    metrics = module.evaluate_run(args.run_dir, args.data, overrides)
+    task_jobs = jobs(run_task(args.run_dir))
+    metrics = task_jobs.evaluate_run(args.run_dir, args)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
-        module.print_metrics(metrics)
-    return 0
-
-
-def command_predict(args) -> int:
-    from seqzoo.tasks.errors import UsageError
-    from seqzoo.tasks.sentiment import SentimentTask
-
-    texts = list(args.texts)
-    if args.file:
-        from seqzoo.data.readers import read_texts
-
-        texts += read_texts(args.file, encoding=args.encoding)
-    if not texts:
-        raise UsageError("give texts to classify as arguments or with --file.")
-    _run_task(args.run_dir)
-    for prediction in SentimentTask.load(args.run_dir).predict(texts):
-        if args.json:
-            print(json.dumps(prediction, ensure_ascii=False))
-        else:
-            probabilities = "  ".join(f"{k}={v:.3f}" for k, v in prediction["probabilities"].items())
-            print(f"{prediction['label']}\t{probabilities}\t{prediction['text']}")
+        task_jobs.print_metrics(metrics)
     return 0
 
 
 def command_export(args) -> int:
-    from seqzoo.tasks.sentiment import SentimentTask
-
-    _run_task(args.run_dir)
-    path = SentimentTask.load(args.run_dir).export(args.out, overwrite=args.overwrite)
-    print(f"exported SavedModel to {path} (signature serving_default: text -> label, probabilities)")
+    task = jobs(run_task(args.run_dir)).load_task(args.run_dir)
+    path = task.export(args.out, overwrite=args.overwrite)
+    print(f"exported SavedModel to {path}")
     return 0
 
 
 def command_archs(args) -> int:
-    import numpy as np
-
-    from seqzoo.tasks.sentiment import SENTIMENT_ARCHITECTURES
-    from seqzoo.zoo import SequenceClassifier
-
-    config = SentimentConfig()
-    vocabulary_size = config.max_vocabulary
-    print(f"sentiment architectures (parameters at default size: vocabulary {vocabulary_size}, "
-          f"embedding {config.embedding_dim}, units {config.units}, 2 classes)")
-    for name, architecture in SENTIMENT_ARCHITECTURES.items():
-        model = SequenceClassifier(architecture.build_encoder(config, vocabulary_size), num_classes=2,
-                                   pooling=config.pooling, dropout=config.dropout)
-        model(np.ones((1, 4), np.int32))
-        print(f"  {name:<13} {model.count_params():>10,}  {architecture.description}")
+    rows = jobs(args.task).architecture_rows()
+    print(f"{args.task} architectures (parameters at the default size)")
+    for name, parameters, description in rows:
+        print(f"  {name:<18} {parameters:>12,}  {description}")
     return 0
 
 
@@ -199,7 +165,6 @@ def command_datasets(args) -> int:
 COMMANDS = {
     "train": command_train,
     "evaluate": command_evaluate,
-    "predict": command_predict,
     "export": command_export,
     "archs": command_archs,
     "datasets": command_datasets,
@@ -215,8 +180,10 @@ def _user_errors() -> tuple[type, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise to a user.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        return COMMANDS[args.command](args)
+        return args.handler(args) if hasattr(args, "handler") else COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print("seqzoo: interrupted", file=sys.stderr)
         return 130

@@ -93,16 +93,45 @@ def train_run(
     return task, metrics
 
 
-def evaluate_run(run_dir: str | Path, data_path: str | None = None, overrides: dict | None = None) -> dict:
-    """Evaluate a saved run on `data_path`, or on its own test split when none is given."""
-    task = SentimentTask.load(run_dir)
+def evaluate_run(run_dir: str | Path, args=None) -> dict:
+    """Evaluate a saved run on `args.data`, or on its own test split when none is given.
+
+    `args` (an argparse namespace or any object) may override `text_column`,
+    `label_column` and `encoding` for the evaluation file.
+    """
+    task = load_task(run_dir)
     config = task.config
-    for name, value in (overrides or {}).items():
-        setattr(config, name, value)
+    for name in ("text_column", "label_column", "encoding"):
+        if getattr(args, name, None):
+            setattr(config, name, getattr(args, name))
+    data_path = getattr(args, "data", None)
     data = _read(data_path, config) if data_path else load_splits(config)["test"]
     metrics = task.evaluate(data)
     metrics["data"] = data.source
     return metrics
+
+
+def load_task(run_dir: str | Path) -> SentimentTask:
+    return SentimentTask.load(run_dir)
+
+
+def architecture_rows(vocabulary_size: int = 20000) -> list[tuple[str, int, str]]:
+    """(name, parameters at the default size, description) for `seqzoo archs sentiment`."""
+    import numpy as np
+
+    from seqzoo.tasks.sentiment import SENTIMENT_ARCHITECTURES
+    from seqzoo.zoo import SequenceClassifier
+
+    config = SentimentConfig()
+    rows = []
+    for name, architecture in SENTIMENT_ARCHITECTURES.items():
+        model = SequenceClassifier(
+            architecture.build_encoder(config, vocabulary_size), num_classes=2,
+            pooling=config.pooling, dropout=config.dropout,
+        )
+        model(np.ones((1, 4), np.int32))
+        rows.append((name, int(model.count_params()), architecture.description))
+    return rows
 
 
 def print_metrics(metrics: dict) -> None:

@@ -9,9 +9,12 @@ from seqzoo.zoo.elman_cell import ElmanCell
 from seqzoo.zoo.irnn_cell import IRNNCell
 from seqzoo.zoo.masked_mean_pooling import MaskedMeanPooling
 from seqzoo.zoo.position_embedding import PositionEmbedding
+from seqzoo.zoo.recurrent_decoder import RecurrentDecoder
 from seqzoo.zoo.recurrent_encoder import RecurrentEncoder
 from seqzoo.zoo.sequence_classifier import SequenceClassifier
 from seqzoo.zoo.token_embedding import TokenEmbedding
+from seqzoo.zoo.transformer_decoder import TransformerDecoder
+from seqzoo.zoo.transformer_decoder_block import TransformerDecoderBlock
 from seqzoo.zoo.transformer_encoder import TransformerEncoder
 from seqzoo.zoo.transformer_encoder_block import TransformerEncoderBlock
 
@@ -21,9 +24,12 @@ __all__ = [
     "IRNNCell",
     "MaskedMeanPooling",
     "PositionEmbedding",
+    "RecurrentDecoder",
     "RecurrentEncoder",
     "SequenceClassifier",
     "TokenEmbedding",
+    "TransformerDecoder",
+    "TransformerDecoderBlock",
     "TransformerEncoder",
     "TransformerEncoderBlock",
 ]

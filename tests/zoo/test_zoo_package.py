@@ -25,6 +25,9 @@ WITH_PAPERS = {
     "SequenceClassifier": ["1703.03130"],
     "TransformerEncoder": ["1706.03762"],
     "TransformerEncoderBlock": ["1706.03762"],
+    "RecurrentDecoder": ["1308.0850"],
+    "TransformerDecoder": ["1706.03762"],
+    "TransformerDecoderBlock": ["1706.03762"],
 }
 
 
@@ -89,6 +92,9 @@ INSTANCES = {
     "TransformerEncoder": lambda: seqzoo.zoo.TransformerEncoder(10),
     "AttentionPooling": lambda: seqzoo.zoo.AttentionPooling(2),
     "MaskedMeanPooling": lambda: seqzoo.zoo.MaskedMeanPooling(),
+    "RecurrentDecoder": lambda: seqzoo.zoo.RecurrentDecoder(10),
+    "TransformerDecoder": lambda: seqzoo.zoo.TransformerDecoder(10),
+    "TransformerDecoderBlock": lambda: seqzoo.zoo.TransformerDecoderBlock(1, 2),
     "SequenceClassifier": lambda: seqzoo.zoo.SequenceClassifier(
         seqzoo.zoo.RecurrentEncoder(10, 2, units=2), num_classes=2
     ),
