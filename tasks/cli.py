@@ -15,7 +15,7 @@ import os
 import sys
 
 from seqzoo.tasks import sentiment_cli
-from seqzoo.tasks.config import config_fields
+from seqzoo.tasks.config import config_fields, field_groups
 
 # One line per task template. Each entry is a TensorFlow-free module that names the task's
 # config class (CONFIG), the module with its jobs (JOBS) and adds the task's own commands.
@@ -37,25 +37,31 @@ def _flag_type(annotation: str):
 def add_config_flags(parser: argparse.ArgumentParser, config_class: type, only: set[str] | None = None) -> None:
     """One flag per dataclass field; defaults come from the dataclass."""
     defaults = config_class()
+    group_of = {name: title for title, names in field_groups(config_class).items() for name in names}
+    groups = {}
     for field in config_fields(config_class):
         if only is not None and field.name not in only:
             continue
+        title = group_of.get(field.name, "options")
+        if title not in groups:
+            groups[title] = parser.add_argument_group(f"{title} options")
+        group = groups[title]
         flag = "--" + field.name.replace("_", "-")
         help_text = field.metadata.get("help", "")
         default = getattr(defaults, field.name)
         if field.type == "bool":
-            parser.add_argument(
+            group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
                 help=f"{help_text} (default: {default})",
             )
             continue
-        parser.add_argument(
+        group.add_argument(
             flag,
             type=_flag_type(field.type),
             choices=field.metadata.get("choices"),
             default=argparse.SUPPRESS,
             metavar=field.name.upper(),
-            help=f"{help_text} (default: {default})",
+            help=help_text if default is None else f"{help_text} (default: {default})",
         )
 
 

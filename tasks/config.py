@@ -76,7 +76,7 @@ class TrainConfig:
 
 
 @dataclass
-class SentimentConfig(DataConfig, ModelConfig, TrainConfig):
+class SentimentConfig(TrainConfig, ModelConfig, DataConfig):
     """Everything a sentiment (text classification) run needs, saved as `config.json`.
 
     Examples:
@@ -106,3 +106,17 @@ class SentimentConfig(DataConfig, ModelConfig, TrainConfig):
 def config_fields(config_class) -> list[dataclasses.Field]:
     """The fields of a config class that are command-line flags (all but `task`)."""
     return [f for f in dataclasses.fields(config_class) if f.name != "task"]
+
+
+def field_groups(config_class) -> dict[str, list[str]]:
+    """Field names by the dataclass that declares them ("data", "model", "train"...), in
+    declaration order, for grouping command-line help."""
+    groups: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for base in reversed(config_class.__mro__):
+        names = [n for n in getattr(base, "__annotations__", {}) if n != "task" and n not in seen]
+        if names and dataclasses.is_dataclass(base):
+            title = base.__name__.removesuffix("Config").lower() or "options"
+            groups.setdefault(title, []).extend(names)
+            seen.update(names)
+    return groups
