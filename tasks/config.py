@@ -57,7 +57,7 @@ class ModelConfig:
     pooling: str = _field(
         "last", "how the sequence becomes one vector", choices=("last", "attention", "mean")
     )
-    dropout: float = _field(0.2, "dropout before the classifier (and inside Transformers)")
+    dropout: float = _field(0.2, "dropout on the inputs of each recurrent layer, before the classifier, and inside Transformers")
 
 
 @dataclass

@@ -7,6 +7,7 @@ zoo, and its label names; `train_sentiment` is the whole job behind
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -50,6 +51,7 @@ def _recurrent(cell: str, bidirectional: bool = False, min_layers: int = 1):
             units=config.units,
             num_layers=max(min_layers, config.num_layers),
             bidirectional=bidirectional,
+            dropout=config.dropout,  # on the inputs of every recurrent layer
             embedding=config.embedding,
         )
 
@@ -224,13 +226,18 @@ class SentimentTask:
                 recipe.DivergenceGuard(),
                 keras.callbacks.EarlyStopping(patience=self.config.patience, restore_best_weights=True),
             ]
-        history = self.model.fit(
-            self.dataset(train, shuffle=True),
-            validation_data=self.dataset(valid),
-            epochs=epochs or self.config.epochs,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
+        with warnings.catch_warnings():
+            # The datasets are shuffled and bucketed by seqzoo, so their length is unknown
+            # until the first epoch ends; Keras' notes about both are noise here.
+            warnings.filterwarnings("ignore", message=".*shuffle=True.*")
+            warnings.filterwarnings("ignore", message=".*ran out of data.*")
+            history = self.model.fit(
+                self.dataset(train, shuffle=True),
+                validation_data=self.dataset(valid),
+                epochs=epochs or self.config.epochs,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
         return {name: [float(v) for v in values] for name, values in history.history.items()}
 
     # ----------------------------------------------------------------- inference

@@ -84,3 +84,15 @@ def test_word_vectors_initialise_the_embedding_and_report_coverage(tmp_path):
     np.testing.assert_allclose(matrix[vocabulary.id_of("great")], [0.5, 0.25, -1.0])
     np.testing.assert_allclose(matrix[vocabulary.id_of("awful")], [-0.5, 0.75, 2.0])
     assert not task.model.encoder.embedding.trainable
+
+
+def test_a_separate_validation_file_leaves_the_test_split_to_the_training_file(tmp_path):
+    from seqzoo.tasks.sentiment_job import load_splits
+
+    from .conftest import write_csv
+
+    train = write_csv(tmp_path / "train.csv", toy_reviews(100, seed=1))
+    valid = write_csv(tmp_path / "valid.csv", toy_reviews(10, seed=2))
+    splits = load_splits(SentimentConfig(data=str(train), valid=str(valid), test_fraction=0.2))
+    assert len(splits["valid"].texts) == 10
+    assert len(splits["test"].texts) == 20 and len(splits["train"].texts) == 80
