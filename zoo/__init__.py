@@ -4,9 +4,13 @@ Layers take tensors and return tensors; token id 0 is padding everywhere.
 Nothing here reads files or knows tokenizers (see `seqzoo.data`).
 """
 
+from seqzoo.zoo.attention_decoder import AttentionDecoder
 from seqzoo.zoo.attention_pooling import AttentionPooling
+from seqzoo.zoo.bahdanau_attention import BahdanauAttention
 from seqzoo.zoo.elman_cell import ElmanCell
+from seqzoo.zoo.encoder_decoder_model import EncoderDecoderModel
 from seqzoo.zoo.irnn_cell import IRNNCell
+from seqzoo.zoo.luong_attention import LuongAttention
 from seqzoo.zoo.masked_mean_pooling import MaskedMeanPooling
 from seqzoo.zoo.position_embedding import PositionEmbedding
 from seqzoo.zoo.recurrent_decoder import RecurrentDecoder
@@ -19,9 +23,13 @@ from seqzoo.zoo.transformer_encoder import TransformerEncoder
 from seqzoo.zoo.transformer_encoder_block import TransformerEncoderBlock
 
 __all__ = [
+    "AttentionDecoder",
     "AttentionPooling",
+    "BahdanauAttention",
     "ElmanCell",
+    "EncoderDecoderModel",
     "IRNNCell",
+    "LuongAttention",
     "MaskedMeanPooling",
     "PositionEmbedding",
     "RecurrentDecoder",

@@ -28,6 +28,10 @@ WITH_PAPERS = {
     "RecurrentDecoder": ["1308.0850"],
     "TransformerDecoder": ["1706.03762"],
     "TransformerDecoderBlock": ["1706.03762"],
+    "BahdanauAttention": ["1409.0473"],
+    "LuongAttention": ["1508.04025"],
+    "AttentionDecoder": ["1409.0473", "1508.04025"],
+    "EncoderDecoderModel": ["1409.3215", "1409.0473", "1706.03762"],
 }
 
 
@@ -95,6 +99,9 @@ INSTANCES = {
     "RecurrentDecoder": lambda: seqzoo.zoo.RecurrentDecoder(10),
     "TransformerDecoder": lambda: seqzoo.zoo.TransformerDecoder(10),
     "TransformerDecoderBlock": lambda: seqzoo.zoo.TransformerDecoderBlock(1, 2),
+    "BahdanauAttention": lambda: seqzoo.zoo.BahdanauAttention(2),
+    "LuongAttention": lambda: seqzoo.zoo.LuongAttention("dot"),
+    "AttentionDecoder": lambda: seqzoo.zoo.AttentionDecoder(10, 2, units=2),
     "SequenceClassifier": lambda: seqzoo.zoo.SequenceClassifier(
         seqzoo.zoo.RecurrentEncoder(10, 2, units=2), num_classes=2
     ),
