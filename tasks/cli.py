@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from seqzoo.tasks import sentiment_cli
+from seqzoo.tasks import language_model_cli, sentiment_cli
 from seqzoo.tasks.config import config_fields, field_groups
 
 # One line per task template. Each entry is a TensorFlow-free module that names the task's
@@ -24,6 +24,7 @@ from seqzoo.tasks.config import config_fields, field_groups
 # (an object with .export(out, overwrite)), architecture_rows() -> [(name, params, text)].
 TASKS = {
     "sentiment": sentiment_cli,
+    "language-model": language_model_cli,
 }
 
 _TYPES = {"str": str, "int": int, "float": float}
@@ -184,10 +185,40 @@ def _user_errors() -> tuple[type, ...]:
     return (DataError, UsageError)
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probing) hidden.
+
+    Much of it is printed before TensorFlow reads TF_CPP_MIN_LOG_LEVEL, so file
+    descriptor 2 goes to a temporary file meanwhile; the chatter is shown only if the
+    import fails. A user who sets TF_CPP_MIN_LOG_LEVEL gets TensorFlow's own behaviour.
+    """
+    if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as chatter:
+        os.dup2(chatter.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe logs here
+        except BaseException:
+            os.dup2(saved, 2)
+            chatter.seek(0)
+            sys.stderr.buffer.write(chatter.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise to a user.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.command != "datasets":
+        import_tensorflow_quietly()
     try:
         return args.handler(args) if hasattr(args, "handler") else COMMANDS[args.command](args)
     except KeyboardInterrupt:
