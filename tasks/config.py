@@ -18,6 +18,25 @@ def _field(default: Any, help: str, **kwargs) -> Any:
     return field(default=default, metadata={"help": help, **kwargs})
 
 
+class JSONConfig:
+    """What every task config can do: round trip through a dict and JSON (`config.json`).
+    A mixin for dataclasses; unknown keys are refused with their names."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
 @dataclass
 class DataConfig:
     """Where the examples come from and how text becomes token ids."""
@@ -76,7 +95,7 @@ class TrainConfig:
 
 
 @dataclass
-class SentimentConfig(TrainConfig, ModelConfig, DataConfig):
+class SentimentConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
     """Everything a sentiment (text classification) run needs, saved as `config.json`.
 
     Examples:
@@ -87,20 +106,6 @@ class SentimentConfig(TrainConfig, ModelConfig, DataConfig):
     """
 
     task: str = "sentiment"
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "SentimentConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
-        return cls(**values)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
 def config_fields(config_class) -> list[dataclasses.Field]:
