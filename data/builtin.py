@@ -191,6 +191,15 @@ BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
         ),
         origin="written by babel.dates.format_date (no download)",
     ),
+    "pydoc-topics": BuiltinDataset(
+        name="pydoc-topics",
+        task="language-model",
+        description=(
+            "The Python documentation's topic pages (help('if') ...), about 465,000 "
+            "characters of English prose; loaded by seqzoo.data.builtin_corpus."
+        ),
+        origin="the standard library module pydoc_data.topics (ships with Python, PSF licence)",
+    ),
 }
 
 
@@ -204,7 +213,7 @@ def list_builtin_datasets(task: str | None = None) -> list[BuiltinDataset]:
     Examples:
 
     >>> [dataset.name for dataset in list_builtin_datasets()]
-    ['negation-reviews', 'cldr-dates']
+    ['negation-reviews', 'cldr-dates', 'pydoc-topics']
     >>> [dataset.name for dataset in list_builtin_datasets(task="translation")]
     ['cldr-dates']
     """
@@ -239,7 +248,7 @@ def load_builtin(
     >>> load_builtin("imdb")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown built-in data set 'imdb'; the built-in data sets are: cldr-dates, negation-reviews.
+    ValueError: Unknown built-in data set 'imdb'; the built-in data sets are: cldr-dates, negation-reviews, pydoc-topics.
     """
     generators = {"negation-reviews": _generate_negation_reviews}
     if name not in BUILTIN_DATASETS or name not in generators:
