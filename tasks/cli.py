@@ -15,6 +15,7 @@ import os
 import sys
 
 from seqzoo.tasks import language_model_cli, sentiment_cli
+from seqzoo.tasks import translation_cli
 from seqzoo.tasks.config import config_fields, field_groups
 
 # One line per task template. Each entry is a TensorFlow-free module that names the task's
@@ -25,6 +26,7 @@ from seqzoo.tasks.config import config_fields, field_groups
 TASKS = {
     "sentiment": sentiment_cli,
     "language-model": language_model_cli,
+    "translation": translation_cli,
 }
 
 _TYPES = {"str": str, "int": int, "float": float}

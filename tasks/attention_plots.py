@@ -1,0 +1,57 @@
+"""Attention heat maps: which input positions each output token attended to.
+
+Shared by the generating templates (translation now, captioning later): a matrix
+`weights [output_tokens, input_positions]` becomes a PNG with the output tokens down
+the side and the input tokens (or image regions) along the top.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def plot_attention(
+    weights, input_tokens: Sequence[str], output_tokens: Sequence[str], path, title: str = ""
+) -> None:
+    """Write a heat map of `weights [len(output_tokens), len(input_tokens)]` to `path`.
+
+    Args:
+        weights: array-like; row `i` is the attention of output token `i` over the inputs.
+        input_tokens: labels of the columns (source tokens).
+        output_tokens: labels of the rows (generated tokens).
+        path: the PNG to write (atomically).
+        title: optional title.
+
+    Examples:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "attention.png")
+    >>> plot_attention([[0.9, 0.1], [0.2, 0.8]], ["le", "chat"], ["the", "cat"], path)
+    >>> os.path.getsize(path) > 0
+    True
+    """
+    from seqzoo.tasks.plots import _pyplot, save_figure
+
+    weights = np.asarray(weights, dtype=np.float32)
+    if weights.shape != (len(output_tokens), len(input_tokens)):
+        raise ValueError(
+            f"weights of shape {weights.shape} do not match {len(output_tokens)} output and "
+            f"{len(input_tokens)} input tokens"
+        )
+    plt = _pyplot()
+    width = max(3.0, 0.45 * len(input_tokens) + 1.5)
+    height = max(2.5, 0.4 * len(output_tokens) + 1.0)
+    figure, axis = plt.subplots(figsize=(width, height))
+    image = axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=max(1e-6, float(weights.max())), aspect="auto")
+    axis.set_xticks(range(len(input_tokens)), list(input_tokens), rotation=60, ha="right")
+    axis.set_yticks(range(len(output_tokens)), list(output_tokens))
+    axis.xaxis.tick_top()
+    plt.setp(axis.get_xticklabels(), rotation=60, ha="left")
+    axis.set_xlabel("input")
+    axis.set_ylabel("output")
+    figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+    if title:
+        figure.suptitle(title)
+    save_figure(figure, path)

@@ -1,0 +1,445 @@
+"""The translation template: sequence to sequence (many-to-many, not aligned).
+
+A `TranslationTask` owns a source and a target preprocessor (two vocabularies, or one
+shared subword vocabulary), an `EncoderDecoderModel` from the zoo and the recipe:
+teacher forcing with a masked per-token cross-entropy (label smoothing optional),
+gradient clipping for the recurrent architectures, greedy or beam-search decoding in
+compiled loops (`seqzoo.tasks.samplers`), and a SavedModel that translates raw strings.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqzoo.data.batching import encode_texts
+from seqzoo.data.parallel import ParallelTexts
+from seqzoo.data.text_preprocessor import TextPreprocessor
+from seqzoo.data.vocabulary import END_ID, START_ID
+from seqzoo.tasks import recipe
+from seqzoo.tasks.errors import UsageError
+from seqzoo.tasks.run_directory import atomic_write_text, read_json, read_run_info, write_run_info
+from seqzoo.tasks.samplers import beam_search, sample
+from seqzoo.tasks.translation_config import TranslationConfig
+from seqzoo.tasks.translation_metrics import translation_metrics
+from seqzoo.zoo import (
+    AttentionDecoder,
+    EncoderDecoderModel,
+    RecurrentDecoder,
+    RecurrentEncoder,
+    TransformerDecoder,
+    TransformerEncoder,
+)
+
+# Detokenisation: no space before closing punctuation ("5 . märz" -> "5. märz"). RE2
+# syntax, run inside the graph (also in the SavedModel).
+_SPACE_BEFORE_PUNCTUATION = r" ([.,!?;:%)\]}])"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A named way to build an encoder-decoder from a config and two vocabulary sizes."""
+
+    description: str
+    build: Callable[[TranslationConfig, int, int], EncoderDecoderModel]
+    recurrent: bool = True
+
+
+def _seq2seq(config, source_size, target_size):
+    encoder = RecurrentEncoder(source_size, config.embedding_dim, cell=config.cell, units=config.units,
+                               num_layers=config.num_layers, dropout=config.dropout)
+    decoder = RecurrentDecoder(target_size, config.embedding_dim, cell=config.cell, units=config.units,
+                               dropout=config.dropout)
+    return EncoderDecoderModel(encoder, decoder)
+
+
+def _attention(kind, bidirectional):
+    def build(config, source_size, target_size):
+        encoder = RecurrentEncoder(source_size, config.embedding_dim, cell=config.cell, units=config.units,
+                                   num_layers=config.num_layers, bidirectional=bidirectional,
+                                   dropout=config.dropout)
+        # The decoder starts from the encoder's final state, so it is as wide.
+        decoder = AttentionDecoder(target_size, config.embedding_dim, cell=config.cell,
+                                   units=encoder.output_dim, attention=kind, dropout=config.dropout)
+        return EncoderDecoderModel(encoder, decoder)
+
+    return build
+
+
+def _transformer(config, source_size, target_size):
+    encoder = TransformerEncoder(source_size, config.embedding_dim, num_layers=max(2, config.num_layers),
+                                 num_heads=config.num_heads, intermediate_dim=2 * config.units,
+                                 max_length=config.max_length, dropout=config.dropout)
+    # Positions for the start token and max_length + 1 generated tokens.
+    decoder = TransformerDecoder(target_size, config.embedding_dim, num_layers=max(2, config.num_layers),
+                                 num_heads=config.num_heads, intermediate_dim=2 * config.units,
+                                 max_length=config.max_length + 2, dropout=config.dropout,
+                                 cross_attention=True)
+    return EncoderDecoderModel(encoder, decoder)
+
+
+# One line per architecture; `seqzoo archs translation` lists them in this order.
+TRANSLATION_ARCHITECTURES: dict[str, Architecture] = {
+    "seq2seq": Architecture("RNN encoder-decoder, the final state is the only link (Sutskever et al. 2014)", _seq2seq),
+    "bahdanau": Architecture("bidirectional encoder, additive attention (Bahdanau et al. 2015)", _attention("bahdanau", True)),
+    "luong": Architecture("encoder-decoder with multiplicative attention (Luong et al. 2015)", _attention("luong", False)),
+    "transformer": Architecture("Transformer encoder-decoder (Vaswani et al. 2017)", _transformer, recurrent=False),
+}
+
+
+def get_architecture(name: str) -> Architecture:
+    try:
+        return TRANSLATION_ARCHITECTURES[name]
+    except KeyError:
+        known = ", ".join(TRANSLATION_ARCHITECTURES)
+        raise UsageError(f"unknown architecture {name!r} for translation; known: {known}.") from None
+
+
+@keras.saving.register_keras_serializable(package="seqzoo")
+class MaskedSequenceLoss(keras.losses.Loss):
+    """Cross-entropy per target token, zero at padding (target id 0).
+
+    `call` returns the per-token losses `[batch, time]`. In `fit`, the logits of an
+    `EncoderDecoderModel` carry the Keras mask `target_ids != 0`, and Keras then
+    averages over the real tokens only (`keras.losses.Loss` reweights masked values),
+    so a batch with much padding weighs the same as one without.
+
+    Args:
+        label_smoothing: mass spread uniformly over the vocabulary (Szegedy et al. 2016).
+        name: the loss name.
+
+    Examples:
+
+    >>> import numpy as np
+    >>> loss = MaskedSequenceLoss()
+    >>> logits = np.log(np.array([[[0.5, 0.5], [0.9, 0.1]]], "float32"))
+    >>> [round(float(v), 4) for v in np.asarray(loss.call(np.array([[1, 0]]), logits))[0]]
+    [0.6931, 0.0]
+    """
+
+    def __init__(self, label_smoothing=0.0, name="masked_sequence_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        y_true = tf.cast(y_true, tf.int32)
+        logits = tf.cast(y_pred, tf.float32)
+        targets = tf.one_hot(y_true, tf.shape(logits)[-1])
+        if self.label_smoothing:
+            size = tf.cast(tf.shape(logits)[-1], tf.float32)
+            targets = targets * (1.0 - self.label_smoothing) + self.label_smoothing / size
+        losses = tf.nn.softmax_cross_entropy_with_logits(targets, logits)
+        return losses * tf.cast(tf.not_equal(y_true, 0), tf.float32)
+
+    def get_config(self):
+        return {"name": self.name, "label_smoothing": self.label_smoothing}
+
+
+@keras.saving.register_keras_serializable(package="seqzoo")
+def masked_accuracy(y_true, y_pred):
+    """Per target token, 1.0 where the teacher-forced prediction is right (Keras' mask
+    from `target_ids != 0` leaves padding out of the mean)."""
+    right = tf.equal(tf.argmax(y_pred, -1, output_type=tf.int32), tf.cast(y_true, tf.int32))
+    return tf.cast(right, tf.float32)
+
+
+def tidy_text(texts: tf.Tensor) -> tf.Tensor:
+    """In-graph detokenisation touch: no space before closing punctuation."""
+    return tf.strings.strip(tf.strings.regex_replace(texts, _SPACE_BEFORE_PUNCTUATION, r"\1"))
+
+
+def decode_ids(model, source_ids, max_new_tokens, beam_size=1, length_penalty=0.6, n_best=1,
+               greedy=False, return_attention=False):
+    """Translate padded source ids in one compiled loop (graph code; no Python per token).
+
+    Returns `(ids [batch, n_best, max_new_tokens], scores [batch, n_best])` and, with
+    `return_attention`, the weights `[batch, n_best, max_new_tokens, source_time]`.
+    Greedy decoding gives one hypothesis whose score is its log-probability.
+    """
+    state = model.encode(source_ids, max_new_tokens)
+    start = tf.fill([tf.shape(source_ids)[0]], START_ID)
+
+    def step(ids, state):
+        return model.step(ids, state, return_attention=return_attention)
+
+    if greedy:
+        result = sample(step, state, start, max_new_tokens, END_ID, greedy=True,
+                        collect_extras=return_attention)
+        ids, extras = result if return_attention else (result, None)
+        scores = tf.zeros([tf.shape(ids)[0], 1])
+        ids = ids[:, None]
+        return (ids, scores, extras[:, None]) if return_attention else (ids, scores)
+    return beam_search(step, state, start, max_new_tokens, END_ID, beam_size=beam_size,
+                       length_penalty=length_penalty, n_best=n_best, collect_extras=return_attention)
+
+
+class TranslationTask:
+    """A translator: preprocessors, zoo model and recipe, with fit / evaluate / translate /
+    save / load / export.
+
+    Args:
+        config: the run's `TranslationConfig`.
+        source_preprocessor, target_preprocessor: `seqzoo.data.TextPreprocessor`s (the
+            same object when the vocabulary is shared).
+        model: a `seqzoo.zoo.EncoderDecoderModel`.
+
+    Examples:
+
+    >>> pairs = ParallelTexts(["a b", "b a", "a a", "b b"] * 8, ["B A", "A B", "A A", "B B"] * 8, "toy")
+    >>> task = TranslationTask.build(TranslationConfig(arch="luong", units=8, embedding_dim=8), pairs)
+    >>> _ = task.fit(pairs, pairs, epochs=1, verbose=0)
+    >>> [sorted(result) for result in task.translate(["a b"], beam_size=2)][0]
+    ['score', 'source', 'translation']
+    """
+
+    def __init__(self, config, source_preprocessor, target_preprocessor, model):
+        self.config = config
+        self.source_preprocessor = source_preprocessor
+        self.target_preprocessor = target_preprocessor
+        self.model = model
+        self._decoders = {}
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def build(cls, config: TranslationConfig, train: ParallelTexts) -> "TranslationTask":
+        """Learn the vocabularies from `train` and build the model."""
+        architecture = get_architecture(config.arch)
+        keras.utils.set_random_seed(config.seed)
+        options = dict(level=config.level, max_vocabulary=config.max_vocabulary,
+                       min_frequency=config.min_frequency, lowercase=config.lowercase)
+        if config.shared_vocabulary:
+            source = target = TextPreprocessor.adapt(list(train.sources) + list(train.targets), **options)
+        else:
+            source = TextPreprocessor.adapt(list(train.sources), **options)
+            target = TextPreprocessor.adapt(list(train.targets), **options)
+        model = architecture.build(config, source.vocabulary_size, target.vocabulary_size)
+        ids = np.ones((1, 2), np.int32)
+        model({"source_ids": ids, "target_ids": ids})
+        return cls(config, source, target, model)
+
+    def clipnorm(self) -> float | None:
+        if self.config.clipnorm is not None:
+            return self.config.clipnorm or None
+        return 1.0 if get_architecture(self.config.arch).recurrent else None
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.config.max_length + 1  # the sentence and its end token
+
+    # ----------------------------------------------------------------- data
+    def encode_sources(self, texts: Sequence[str]) -> tf.RaggedTensor:
+        ids, _ = encode_texts(self.source_preprocessor, list(texts), max_length=self.config.max_length)
+        return ids
+
+    def dataset(self, data: ParallelTexts, shuffle: bool = False) -> tf.data.Dataset:
+        """Batches of ({"source_ids", "target_ids": [START] + target}, target + [END])."""
+        sources = self.encode_sources(data.sources)
+        targets, _ = encode_texts(self.target_preprocessor, list(data.targets),
+                                  max_length=self.config.max_length)
+        shape = tf.stack([targets.nrows(), 1])
+        start = tf.RaggedTensor.from_tensor(tf.fill(shape, START_ID))
+        end = tf.RaggedTensor.from_tensor(tf.fill(shape, END_ID))
+        target_in = tf.concat([start, tf.cast(targets, tf.int32)], axis=1)
+        target_out = tf.concat([tf.cast(targets, tf.int32), end], axis=1)
+        # Dense rows, cut back to their length (ids are never 0 inside a sentence), so
+        # that tf.data can bucket and pad them.
+        columns = [tf.cast(x, tf.int32).to_tensor() for x in (sources, target_in, target_out)]
+        dataset = tf.data.Dataset.from_tensor_slices(tuple(columns)).map(
+            lambda *row: tuple(x[: tf.math.count_nonzero(x, dtype=tf.int32)] for x in row)
+        )
+        if shuffle:
+            dataset = dataset.shuffle(len(data), seed=self.config.seed, reshuffle_each_iteration=True)
+        batch = self.config.batch_size
+        if self.config.bucketing:
+            # Similar lengths together: less padding, less work per batch.
+            dataset = dataset.bucket_by_sequence_length(
+                lambda s, t, o: tf.shape(s)[0], bucket_boundaries=[8, 16, 32, 64],
+                bucket_batch_sizes=[batch] * 5, pad_to_bucket_boundary=False,
+            )
+        else:
+            dataset = dataset.padded_batch(batch)
+        dataset = dataset.map(lambda s, t, o: ({"source_ids": s, "target_ids": t}, o))
+        return dataset.prefetch(tf.data.AUTOTUNE)
+
+    # ----------------------------------------------------------------- training
+    def compile(self) -> None:
+        self.model.compile(
+            optimizer=recipe.make_optimizer(self.config.learning_rate, self.clipnorm()),
+            loss=MaskedSequenceLoss(self.config.label_smoothing),
+            metrics=[masked_accuracy],
+        )
+
+    def fit(self, train: ParallelTexts, valid: ParallelTexts, run_dir=None, epochs=None, verbose="auto") -> dict:
+        """Teacher-forced training with early stopping on the validation loss."""
+        self.compile()
+        if run_dir is not None:
+            callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
+        else:
+            callbacks = [recipe.DivergenceGuard(),
+                         keras.callbacks.EarlyStopping(patience=self.config.patience, restore_best_weights=True)]
+        with warnings.catch_warnings():
+            # Bucketed datasets have no known length; Keras says so after the first epoch.
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            history = self.model.fit(self.dataset(train, shuffle=True), validation_data=self.dataset(valid),
+                                     epochs=epochs or self.config.epochs, callbacks=callbacks,
+                                     verbose=verbose, shuffle=False)
+        self._decoders = {}
+        return {name: [float(v) for v in values] for name, values in history.history.items()}
+
+    # ----------------------------------------------------------------- decoding
+    def _decoder(self, beam_size, length_penalty, n_best, greedy, return_attention):
+        key = (beam_size, float(length_penalty), n_best, greedy, return_attention)
+        if key not in self._decoders:
+            model, max_new_tokens = self.model, self.max_new_tokens
+
+            @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+            def decode(source_ids):
+                return decode_ids(model, source_ids, max_new_tokens, beam_size, length_penalty,
+                                  n_best, greedy, return_attention)
+
+            self._decoders[key] = decode
+        return self._decoders[key]
+
+    def detokenize(self, ids) -> list[str]:
+        return [t.decode("utf-8") for t in tidy_text(self.target_preprocessor.detokenize(ids)).numpy()]
+
+    def normalise_references(self, texts: Sequence[str]) -> list[str]:
+        """References as the model's output looks: case-folded and tokenised like the
+        target side, then detokenised the same way (unknown words kept)."""
+        tokens = self.target_preprocessor.tokenize(tf.constant(list(texts)))
+        if self.config.level == "char":
+            joined = tf.strings.reduce_join(tokens, axis=-1)
+        else:
+            joined = tf.strings.reduce_join(tokens, axis=-1, separator=" ")
+            joined = tf.strings.regex_replace(joined, " ##", "")
+        return [t.decode("utf-8") for t in tidy_text(joined).numpy()]
+
+    def translate(self, texts: Sequence[str], beam_size: int | None = None, length_penalty: float | None = None,
+                  n_best: int = 1, greedy: bool = False, return_attention: bool = False) -> list[dict]:
+        """Translate texts in batches with beam search (or greedy decoding).
+
+        Returns one dict per text: `source`, `translation`, `score` (the length-normalised
+        log-probability of beam search; 0 for greedy), with `n_best > 1` also
+        `translations` [(text, score), ...], and with `return_attention` the
+        `attention` array `[output_tokens, source_tokens]` (for the Transformer the
+        last block's cross-attention averaged over heads) with `source_tokens` and
+        `output_tokens` (END included).
+        """
+        beam_size = self.config.beam_size if beam_size is None else int(beam_size)
+        length_penalty = self.config.length_penalty if length_penalty is None else length_penalty
+        if beam_size < 1 or not 1 <= n_best <= max(beam_size, 1):
+            raise UsageError(f"--n-best must be between 1 and --beam-size ({beam_size}).")
+        if greedy and n_best > 1:
+            raise UsageError("greedy decoding gives one translation; use --beam-size for --n-best.")
+        if return_attention and not self.model.has_attention:
+            raise UsageError(f"the {self.config.arch} architecture has no attention to show.")
+        texts = list(texts)
+        decode = self._decoder(beam_size, length_penalty, n_best, greedy, return_attention)
+        results = []
+        for begin in range(0, len(texts), self.config.batch_size):
+            chunk = texts[begin:begin + self.config.batch_size]
+            source_ids = self.encode_sources(chunk).to_tensor()
+            source_ids = tf.pad(source_ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(source_ids)[1])]])
+            output = decode(tf.cast(source_ids, tf.int32))
+            ids, scores = output[0].numpy(), output[1].numpy()
+            words = [self.detokenize(ids[:, k]) for k in range(n_best)]
+            for row, text in enumerate(chunk):
+                result = {"source": text, "translation": words[0][row], "score": float(scores[row, 0])}
+                if n_best > 1:
+                    result["translations"] = [(words[k][row], float(scores[row, k])) for k in range(n_best)]
+                if return_attention:
+                    result.update(self._attention(text, ids[row, 0], output[2].numpy()[row, 0],
+                                                  int(np.count_nonzero(source_ids[row]))))
+                results.append(result)
+        return results
+
+    def _attention(self, text, ids, weights, source_length) -> dict:
+        ids = list(ids)
+        length = ids.index(END_ID) + 1 if END_ID in ids else len(ids)
+        vocabulary = self.target_preprocessor.vocabulary
+        source_tokens = [t.decode("utf-8") for t in self.source_preprocessor.tokenize([text]).to_list()[0]]
+        source_tokens = source_tokens[: self.config.max_length]
+        return {
+            "attention": np.asarray(weights[:length, :source_length], np.float32),
+            "source_tokens": source_tokens[:source_length],
+            "output_tokens": [vocabulary.token_of(int(i)) for i in ids[:length]],
+        }
+
+    def evaluate(self, data: ParallelTexts, beam_size: int | None = None,
+                 length_penalty: float | None = None) -> dict:
+        """BLEU, chrF, exact match and BLEU by source length on `data`, plus a few samples."""
+        results = self.translate(data.sources, beam_size=beam_size, length_penalty=length_penalty)
+        hypotheses = [r["translation"] for r in results]
+        references = self.normalise_references(data.targets)
+        lengths = [int(n) for n in self.encode_sources(data.sources).row_lengths().numpy()]
+        metrics = translation_metrics(hypotheses, references, lengths)
+        metrics["beam_size"] = self.config.beam_size if beam_size is None else int(beam_size)
+        metrics["samples"] = [
+            {"source": s, "reference": r, "translation": h}
+            for s, r, h in list(zip(data.sources, references, hypotheses))[:5]
+        ]
+        return metrics
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, run_dir) -> None:
+        """Config, vocabularies (`source/`, `target/`) and the `.keras` model."""
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_info(run_dir, "translation")
+        atomic_write_text(run_dir / "config.json", self.config.to_json() + "\n")
+        self.source_preprocessor.save(run_dir / "source")
+        self.target_preprocessor.save(run_dir / "target")
+        temporary = run_dir / ".model.keras.tmp.keras"
+        self.model.save(temporary)
+        temporary.replace(run_dir / "model.keras")
+
+    @classmethod
+    def load(cls, run_dir) -> "TranslationTask":
+        run_dir = Path(run_dir)
+        read_run_info(run_dir, "translation")
+        config = TranslationConfig.from_dict(read_json(run_dir / "config.json"))
+        source = TextPreprocessor.load(run_dir / "source")
+        target = source if config.shared_vocabulary else TextPreprocessor.load(run_dir / "target")
+        model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True, compile=False)
+        return cls(config, source, target, model)
+
+    def export(self, export_dir, overwrite: bool = False) -> Path:
+        """A SavedModel: `text` (string [batch]) in, `translation` (string [batch]) and
+        `score` out, with tokenisation, beam search (the run's beam size and length
+        penalty) and detokenisation inside the graph."""
+        from seqzoo.tasks.export import save_servable
+
+        server = TranslationServer(self)
+        return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite)
+
+
+class TranslationServer(tf.Module):
+    """The servable of a `TranslationTask`: raw strings in, translations out.
+
+    Args:
+        task: the `TranslationTask` to serve (its beam size and length penalty are used).
+    """
+
+    def __init__(self, task: TranslationTask):
+        super().__init__(name="seqzoo_translator")
+        self.source_preprocessor = task.source_preprocessor
+        self.target_preprocessor = task.target_preprocessor
+        self.model = task.model
+        self.max_length = int(task.config.max_length)
+        self.max_new_tokens = task.max_new_tokens
+        self.beam_size = int(task.config.beam_size)
+        self.length_penalty = float(task.config.length_penalty)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve(self, text):
+        ids = tf.cast(self.source_preprocessor(text)[:, : self.max_length].to_tensor(), tf.int32)
+        ids = tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
+        output, scores = decode_ids(self.model, ids, self.max_new_tokens, self.beam_size, self.length_penalty)
+        translation = tidy_text(self.target_preprocessor.detokenize(output[:, 0]))
+        return {"translation": translation, "score": scores[:, 0]}
