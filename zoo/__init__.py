@@ -10,6 +10,7 @@ from seqzoo.zoo.bahdanau_attention import BahdanauAttention
 from seqzoo.zoo.elman_cell import ElmanCell
 from seqzoo.zoo.encoder_decoder_model import EncoderDecoderModel
 from seqzoo.zoo.irnn_cell import IRNNCell
+from seqzoo.zoo.language_model import LanguageModel
 from seqzoo.zoo.luong_attention import LuongAttention
 from seqzoo.zoo.masked_mean_pooling import MaskedMeanPooling
 from seqzoo.zoo.position_embedding import PositionEmbedding
@@ -29,6 +30,7 @@ __all__ = [
     "ElmanCell",
     "EncoderDecoderModel",
     "IRNNCell",
+    "LanguageModel",
     "LuongAttention",
     "MaskedMeanPooling",
     "PositionEmbedding",
