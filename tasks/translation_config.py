@@ -44,7 +44,7 @@ class ModelConfig:
     arch: str = _field("bahdanau", "architecture name (see `seqzoo archs translation`)")
     cell: str = _field("lstm", "recurrent cell of the recurrent architectures", choices=("lstm", "gru"))
     embedding_dim: int = _field(64, "embedding width, also the Transformer width")
-    units: int = _field(128, "recurrent units (per direction for bahdanau; Transformer: half the feed-forward width)")
+    units: int = _field(64, "recurrent units (per direction for bahdanau; Transformer: half the feed-forward width)")
     num_layers: int = _field(1, "stacked encoder layers or Transformer blocks")
     num_heads: int = _field(4, "attention heads (Transformer)")
     dropout: float = _field(0.1, "dropout on embeddings and outputs (and inside Transformers)")
@@ -61,7 +61,8 @@ class TranslationConfig(TrainConfig, ModelConfig, DataConfig):
     True
     """
 
-    epochs: int = _field(20, "maximum number of passes over the training data")
+    epochs: int = _field(12, "maximum number of passes over the training data")
+    learning_rate: float = _field(5e-3, "Adam learning rate")
     label_smoothing: float = _field(0.1, "label smoothing of the per-token cross-entropy")
     beam_size: int = _field(4, "beam size of evaluation, `seqzoo translate` and the export (1: greedy)")
     length_penalty: float = _field(0.6, "GNMT length penalty alpha of beam search")

@@ -84,7 +84,11 @@ class EncoderDecoderModel(keras.Model):
     def _encode(self, source_ids, training=None):
         source_ids = ops.cast(source_ids, "int32")
         outputs, states = self.encoder(source_ids, training=training)
-        return outputs, ops.not_equal(source_ids, 0), states
+        mask = ops.not_equal(source_ids, 0)
+        # Zero the padded steps (a Transformer encoder leaves values there); this also
+        # drops the Keras mask, which travels explicitly as `encoder_mask` instead.
+        outputs = ops.where(ops.expand_dims(mask, -1), outputs, ops.zeros_like(outputs))
+        return outputs, mask, states
 
     def call(self, inputs, training=None):
         if isinstance(inputs, dict):
