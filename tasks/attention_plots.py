@@ -48,10 +48,14 @@ def plot_attention(
     axis.set_xticks(range(len(input_tokens)), list(input_tokens), rotation=60, ha="right")
     axis.set_yticks(range(len(output_tokens)), list(output_tokens))
     axis.xaxis.tick_top()
+    axis.tick_params(bottom=False)
     plt.setp(axis.get_xticklabels(), rotation=60, ha="left")
+    axis.xaxis.set_label_position("top")
     axis.set_xlabel("input")
     axis.set_ylabel("output")
     figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
     if title:
-        figure.suptitle(title)
+        # Below the map: the input tokens take the space above it.
+        axis.annotate(title, xy=(0.5, 0.0), xycoords="axes fraction", xytext=(0, -6),
+                      textcoords="offset points", ha="center", va="top", fontsize=9)
     save_figure(figure, path)
