@@ -46,6 +46,12 @@ _LAZY = {
     "BuiltinDataset": "seqzoo.data.builtin",
     "list_builtin_datasets": "seqzoo.data.builtin",
     "load_builtin": "seqzoo.data.builtin",
+    "split_corpus": "seqzoo.data.corpus_split",
+    "encode_corpus": "seqzoo.data.language_model_windows",
+    "stream_rows": "seqzoo.data.language_model_windows",
+    "stateful_windows": "seqzoo.data.language_model_windows",
+    "independent_windows": "seqzoo.data.language_model_windows",
+    "load_corpus_builtin": "seqzoo.data.builtin_corpus",
 }
 
 __all__ = [
