@@ -190,3 +190,13 @@ def test_every_architecture_builds_and_takes_a_training_step():
         get_architecture("lsmt")
     with pytest.raises(UsageError, match="--window"):
         LanguageModelTask.build(small_config(arch="transformer", window=64, context_length=32), PROSE)
+
+
+@pytest.mark.parametrize("module_name", ["language_model_config", "language_model_generator", "language_model"])
+def test_docstring_examples_run(module_name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"seqzoo.tasks.{module_name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
