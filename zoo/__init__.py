@@ -10,13 +10,16 @@ from seqzoo.zoo.bahdanau_attention import BahdanauAttention
 from seqzoo.zoo.elman_cell import ElmanCell
 from seqzoo.zoo.encoder_decoder_model import EncoderDecoderModel
 from seqzoo.zoo.irnn_cell import IRNNCell
+from seqzoo.zoo.image_captioner import ImageCaptioner
 from seqzoo.zoo.language_model import LanguageModel
 from seqzoo.zoo.luong_attention import LuongAttention
 from seqzoo.zoo.masked_mean_pooling import MaskedMeanPooling
 from seqzoo.zoo.position_embedding import PositionEmbedding
+from seqzoo.zoo.pretrained_image_encoder import PretrainedImageEncoder
 from seqzoo.zoo.recurrent_decoder import RecurrentDecoder
 from seqzoo.zoo.recurrent_encoder import RecurrentEncoder
 from seqzoo.zoo.sequence_classifier import SequenceClassifier
+from seqzoo.zoo.small_cnn_encoder import SmallCNNEncoder
 from seqzoo.zoo.token_embedding import TokenEmbedding
 from seqzoo.zoo.transformer_decoder import TransformerDecoder
 from seqzoo.zoo.transformer_decoder_block import TransformerDecoderBlock
@@ -30,13 +33,16 @@ __all__ = [
     "ElmanCell",
     "EncoderDecoderModel",
     "IRNNCell",
+    "ImageCaptioner",
     "LanguageModel",
     "LuongAttention",
     "MaskedMeanPooling",
     "PositionEmbedding",
+    "PretrainedImageEncoder",
     "RecurrentDecoder",
     "RecurrentEncoder",
     "SequenceClassifier",
+    "SmallCNNEncoder",
     "TokenEmbedding",
     "TransformerDecoder",
     "TransformerDecoderBlock",
