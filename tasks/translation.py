@@ -228,6 +228,11 @@ class TranslationTask:
             return self.config.clipnorm or None
         return 1.0 if get_architecture(self.config.arch).recurrent else None
 
+    def learning_rate(self) -> float:
+        if self.config.learning_rate is not None:
+            return self.config.learning_rate
+        return 5e-3 if get_architecture(self.config.arch).recurrent else 2e-3
+
     @property
     def max_new_tokens(self) -> int:
         return self.config.max_length + 1  # the sentence and its end token
@@ -270,7 +275,7 @@ class TranslationTask:
     # ----------------------------------------------------------------- training
     def compile(self) -> None:
         self.model.compile(
-            optimizer=recipe.make_optimizer(self.config.learning_rate, self.clipnorm()),
+            optimizer=recipe.make_optimizer(self.learning_rate(), self.clipnorm()),
             loss=MaskedSequenceLoss(self.config.label_smoothing),
             metrics=[masked_accuracy],
         )

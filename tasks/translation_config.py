@@ -62,7 +62,9 @@ class TranslationConfig(TrainConfig, ModelConfig, DataConfig):
     """
 
     epochs: int = _field(12, "maximum number of passes over the training data")
-    learning_rate: float = _field(5e-3, "Adam learning rate")
+    learning_rate: float | None = _field(
+        None, "Adam learning rate (default: 0.005 for recurrent models, 0.002 for the Transformer)"
+    )
     label_smoothing: float = _field(0.1, "label smoothing of the per-token cross-entropy")
     beam_size: int = _field(4, "beam size of evaluation, `seqzoo translate` and the export (1: greedy)")
     length_penalty: float = _field(0.6, "GNMT length penalty alpha of beam search")
