@@ -105,3 +105,25 @@ def translate_in_fresh_process(export_dir, texts):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_translation_help_answers_without_importing_tensorflow():
+    script = textwrap.dedent(
+        """
+        import contextlib, io, sys
+        from seqzoo.tasks.cli import main
+        for words in (["train", "translation"], ["translate"], ["evaluate"]):
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                try:
+                    main(words + ["--help"])
+                except SystemExit as stop:
+                    assert stop.code == 0, words
+            assert "usage: seqzoo" in out.getvalue(), words
+        heavy = [m for m in ("tensorflow", "keras", "sklearn", "babel") if m in sys.modules]
+        assert not heavy, heavy
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
