@@ -429,6 +429,14 @@ class TranslationServer(tf.Module):
 
     Args:
         task: the `TranslationTask` to serve (its beam size and length penalty are used).
+
+    Examples:
+
+    >>> pairs = ParallelTexts(["a b", "b a"] * 4, ["B A", "A B"] * 4, "toy")
+    >>> config = TranslationConfig(arch="luong", units=4, embedding_dim=4, beam_size=2)
+    >>> server = TranslationServer(TranslationTask.build(config, pairs))
+    >>> sorted(server.serve(tf.constant(["a b", "b"])))
+    ['score', 'translation']
     """
 
     def __init__(self, task: TranslationTask):

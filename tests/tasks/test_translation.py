@@ -103,3 +103,13 @@ def test_shared_subword_vocabulary_is_one_preprocessor():
     task = tiny_task("luong", level="subword", shared_vocabulary=True)
     assert task.source_preprocessor is task.target_preprocessor
     assert task.translate(["a b"], beam_size=2)[0]["translation"] is not None
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from seqzoo.tasks import attention_plots, translation, translation_config, translation_metrics
+
+    for module in (translation, translation_config, translation_metrics, attention_plots):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
