@@ -200,6 +200,15 @@ BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
         ),
         origin="the standard library module pydoc_data.topics (ships with Python, PSF licence)",
     ),
+    "digit-strings": BuiltinDataset(
+        name="digit-strings",
+        task="captioning",
+        description=(
+            "2-4 handwritten digits side by side (scikit-learn's load_digits scans), captioned "
+            "'three one four' and 'a three , a one and a four'; loaded by seqzoo.data.builtin_digit_captions."
+        ),
+        origin="sklearn.datasets.load_digits (ships with scikit-learn, UCI optdigits), composed by seqzoo",
+    ),
 }
 
 
@@ -213,7 +222,7 @@ def list_builtin_datasets(task: str | None = None) -> list[BuiltinDataset]:
     Examples:
 
     >>> [dataset.name for dataset in list_builtin_datasets()]
-    ['negation-reviews', 'cldr-dates', 'pydoc-topics']
+    ['negation-reviews', 'cldr-dates', 'pydoc-topics', 'digit-strings']
     >>> [dataset.name for dataset in list_builtin_datasets(task="translation")]
     ['cldr-dates']
     """
@@ -248,7 +257,7 @@ def load_builtin(
     >>> load_builtin("imdb")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown built-in data set 'imdb'; the built-in data sets are: cldr-dates, negation-reviews, pydoc-topics.
+    ValueError: Unknown built-in data set 'imdb'; the built-in data sets are: cldr-dates, digit-strings, negation-reviews, pydoc-topics.
     """
     generators = {"negation-reviews": _generate_negation_reviews}
     if name not in BUILTIN_DATASETS or name not in generators:

@@ -16,6 +16,7 @@ import sys
 
 from seqzoo.tasks import language_model_cli, sentiment_cli
 from seqzoo.tasks import translation_cli
+from seqzoo.tasks import captioning_cli
 from seqzoo.tasks.config import config_fields, field_groups
 
 # One line per task template. Each entry is a TensorFlow-free module that names the task's
@@ -27,6 +28,7 @@ TASKS = {
     "sentiment": sentiment_cli,
     "language-model": language_model_cli,
     "translation": translation_cli,
+    "captioning": captioning_cli,
 }
 
 _TYPES = {"str": str, "int": int, "float": float}

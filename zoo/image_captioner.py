@@ -33,7 +33,7 @@ class ImageCaptioner(keras.Model):
       channels], "target_ids": [batch, time]})` -> logits `[batch, time, vocabulary]`
       (teacher forcing; the caption starts with the start token). `"features"` are the
       encoder's outputs, e.g. cached once per image for a frozen encoder.
-    - `encode(images=None, features=None, max_new_tokens=None)` -> the decoder's
+    - `encode(images=None, max_new_tokens=None, features=None)` -> the decoder's
       initial state (batch-first tensors the samplers carry and beam search tiles);
     - `step(token_ids [batch], state, return_attention=False)` -> `(logits, state)` and
       the attention weights over the regions `[batch, regions]`: the step function of
@@ -143,14 +143,14 @@ class ImageCaptioner(keras.Model):
             return self.decoder(target_ids, regions, initial_state=states, training=training)
         return self.decoder(target_ids, encoder_outputs=regions, training=training)
 
-    def encode(self, images=None, features=None, max_new_tokens=None):
+    def encode(self, images=None, max_new_tokens=None, features=None):
         """The decoder state after seeing the images (no word generated yet).
 
         Args:
-            images: float `[batch, height, width, 3]` (0..255), or
-            features: the encoder's outputs for them.
+            images: float `[batch, height, width, 3]` (0..255).
             max_new_tokens: the most tokens that will be generated (sizes the
                 Transformer's key/value cache; default: its `max_length`).
+            features: the encoder's outputs for the images, instead of `images`.
         """
         inputs = {"features": features} if features is not None else {"images": images}
         regions, states = self._regions(inputs, False)

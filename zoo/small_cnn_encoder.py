@@ -46,7 +46,7 @@ class SmallCNNEncoder(keras.layers.Layer):
             for i, f in enumerate(filters)
         ]
         self.normalizations = [
-            keras.layers.BatchNormalization(name=f"batch_norm_{i}") for i in range(len(filters))
+            keras.layers.BatchNormalization(momentum=0.9, name=f"batch_norm_{i}") for i in range(len(filters))
         ]
         self.pooling = keras.layers.MaxPooling2D(2, padding="same", name="pool")
         self.spatial_dropout = keras.layers.SpatialDropout2D(dropout, name="spatial_dropout")
