@@ -105,6 +105,7 @@ def test_shared_subword_vocabulary_is_one_preprocessor():
     assert task.translate(["a b"], beam_size=2)[0]["translation"] is not None
 
 
+@pytest.mark.slow
 def test_docstring_examples_run():
     import doctest
 
