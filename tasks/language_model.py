@@ -44,6 +44,10 @@ class Architecture:
     description: str
     build_decoder: Callable[[LanguageModelConfig, int], keras.layers.Layer]
     recurrent: bool = True
+    # Whether --tbptt may carry the state across windows.
+    stateful: bool = True
+    # Adam's learning rate unless --learning-rate is given.
+    learning_rate: float = 3e-3
 
 
 def _recurrent(cell: str, min_layers: int = 1):
@@ -83,7 +87,10 @@ def _transformer(config: LanguageModelConfig, vocabulary_size: int) -> keras.lay
 # One line per architecture; `seqzoo archs language-model` lists them in this order.
 LANGUAGE_MODEL_ARCHITECTURES: dict[str, Architecture] = {
     "rnn": Architecture("Elman RNN (tanh), the textbook recurrent network", _recurrent("rnn")),
-    "irnn": Architecture("Elman RNN with ReLU and identity-initialised recurrence (Le et al. 2015)", _recurrent("irnn")),
+    # ReLU states with identity recurrence grow without bound over a long stream, and
+    # explode at 3e-3: the IRNN restarts every window and learns more slowly.
+    "irnn": Architecture("Elman RNN with ReLU and identity-initialised recurrence (Le et al. 2015); "
+                         "state reset every window", _recurrent("irnn"), stateful=False, learning_rate=3e-4),
     "lstm": Architecture("LSTM (Hochreiter & Schmidhuber 1997), cuDNN-eligible", _recurrent("lstm")),
     "gru": Architecture("GRU (Cho et al. 2014), cuDNN-eligible", _recurrent("gru")),
     "stacked-lstm": Architecture("two or more stacked LSTM layers (--num-layers)", _recurrent("lstm", min_layers=2)),
@@ -154,7 +161,14 @@ class LanguageModelTask:
 
     @staticmethod
     def carries_state(config: LanguageModelConfig) -> bool:
-        return bool(config.tbptt) and get_architecture(config.arch).recurrent
+        architecture = get_architecture(config.arch)
+        return bool(config.tbptt) and architecture.recurrent and architecture.stateful
+
+    @staticmethod
+    def learning_rate(config: LanguageModelConfig) -> float:
+        if config.learning_rate is not None:
+            return config.learning_rate
+        return get_architecture(config.arch).learning_rate
 
     # ----------------------------------------------------------------- data
     def encode(self, text: str, source: str = "the text") -> np.ndarray:
@@ -173,7 +187,7 @@ class LanguageModelTask:
     def compile(self) -> None:
         clipnorm = self.config.clipnorm or None
         self.model.compile(
-            optimizer=recipe.make_optimizer(self.config.learning_rate, clipnorm),
+            optimizer=recipe.make_optimizer(self.learning_rate(self.config), clipnorm),
             # Carried states live in variables whose batch size may change: no XLA.
             jit_compile=False,
         )

@@ -54,11 +54,11 @@ class TrainConfig:
     tbptt: bool = _field(
         True, "recurrent models: carry the state from each window to the next (truncated "
         "backpropagation through time over stateful batches); --no-tbptt trains on shuffled "
-        "independent windows. Transformers always use independent windows"
+        "independent windows. The transformer and irnn always use independent windows"
     )
     epochs: int = _field(5, "maximum number of passes over the training text")
     batch_size: int = _field(32, "windows per batch (rows of the stream with --tbptt)")
-    learning_rate: float = _field(3e-3, "Adam learning rate")
+    learning_rate: float | None = _field(None, "Adam learning rate (default: 3e-3; 3e-4 for irnn)")
     clipnorm: float = _field(1.0, "clip gradients to this global norm (0 turns clipping off)")
     patience: int = _field(3, "stop after this many epochs without a better validation loss")
     seed: int = _field(0, "seed for the held-out blocks, shuffling and initialisation")

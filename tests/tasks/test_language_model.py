@@ -200,3 +200,13 @@ def test_docstring_examples_run(module_name):
     module = importlib.import_module(f"seqzoo.tasks.{module_name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_irnn_restarts_every_window_at_a_lower_learning_rate():
+    # ReLU states with identity recurrence grow without bound over a stream and explode.
+    config = small_config(arch="irnn")
+    assert config.tbptt and not LanguageModelTask.carries_state(config)
+    assert LanguageModelTask.carries_state(small_config(arch="rnn"))
+    assert LanguageModelTask.learning_rate(config) == 3e-4
+    assert LanguageModelTask.learning_rate(small_config(arch="lstm")) == 3e-3
+    assert LanguageModelTask.learning_rate(small_config(arch="irnn", learning_rate=0.01)) == 0.01
