@@ -33,6 +33,8 @@ WITH_PAPERS = {
     "LuongAttention": ["1508.04025"],
     "AttentionDecoder": ["1409.0473", "1508.04025"],
     "EncoderDecoderModel": ["1409.3215", "1409.0473", "1706.03762"],
+    "SmallCNNEncoder": ["1502.03044"],
+    "ImageCaptioner": ["1411.4555", "1502.03044", "1706.03762"],
 }
 
 
@@ -104,6 +106,8 @@ INSTANCES = {
     "BahdanauAttention": lambda: seqzoo.zoo.BahdanauAttention(2),
     "LuongAttention": lambda: seqzoo.zoo.LuongAttention("dot"),
     "AttentionDecoder": lambda: seqzoo.zoo.AttentionDecoder(10, 2, units=2),
+    "SmallCNNEncoder": lambda: seqzoo.zoo.SmallCNNEncoder((2,)),
+    "PretrainedImageEncoder": lambda: seqzoo.zoo.PretrainedImageEncoder("MobileNetV3Small", 32, 32),
     "SequenceClassifier": lambda: seqzoo.zoo.SequenceClassifier(
         seqzoo.zoo.RecurrentEncoder(10, 2, units=2), num_classes=2
     ),
