@@ -59,3 +59,47 @@ def plot_attention(
         axis.annotate(title, xy=(0.5, 0.0), xycoords="axes fraction", xytext=(0, -6),
                       textcoords="offset points", ha="center", va="top", fontsize=9)
     save_figure(figure, path)
+
+
+def plot_attention_heads(
+    weights, input_tokens: Sequence[str], output_tokens: Sequence[str], path, title: str = ""
+) -> None:
+    """One heat map per attention head, side by side, in one PNG.
+
+    Args:
+        weights: `[heads, len(output_tokens), len(input_tokens)]`.
+        input_tokens, output_tokens, path, title: as for `plot_attention`.
+
+    Examples:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "heads.png")
+    >>> plot_attention_heads([[[1.0, 0.0]], [[0.5, 0.5]]], ["le", "chat"], ["the"], path)
+    >>> os.path.getsize(path) > 0
+    True
+    """
+    from seqzoo.tasks.plots import _pyplot, save_figure
+
+    weights = np.asarray(weights, dtype=np.float32)
+    if weights.ndim != 3 or weights.shape[1:] != (len(output_tokens), len(input_tokens)):
+        raise ValueError(
+            f"weights of shape {weights.shape} do not match [heads, {len(output_tokens)}, "
+            f"{len(input_tokens)}]"
+        )
+    plt = _pyplot()
+    heads = weights.shape[0]
+    width = max(2.5, 0.4 * len(input_tokens) + 1.0)
+    height = max(2.5, 0.4 * len(output_tokens) + 1.0)
+    figure, axes = plt.subplots(1, heads, figsize=(width * heads, height), squeeze=False)
+    for head, axis in enumerate(axes[0]):
+        axis.imshow(weights[head], cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        axis.set_xticks(range(len(input_tokens)), list(input_tokens))
+        axis.xaxis.tick_top()
+        axis.tick_params(bottom=False)
+        plt.setp(axis.get_xticklabels(), rotation=60, ha="left")
+        axis.set_yticks(range(len(output_tokens)), list(output_tokens) if head == 0 else [])
+        axis.annotate(f"head {head + 1}", xy=(0.5, 0.0), xycoords="axes fraction", xytext=(0, -6),
+                      textcoords="offset points", ha="center", va="top", fontsize=9)
+    if title:
+        figure.text(0.5, -0.02, title, ha="center", va="top", fontsize=10)
+    save_figure(figure, path)

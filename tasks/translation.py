@@ -155,18 +155,21 @@ def tidy_text(texts: tf.Tensor) -> tf.Tensor:
 
 
 def decode_ids(model, source_ids, max_new_tokens, beam_size=1, length_penalty=0.6, n_best=1,
-               greedy=False, return_attention=False):
+               greedy=False, return_attention=False, per_head=False):
     """Translate padded source ids in one compiled loop (graph code; no Python per token).
 
     Returns `(ids [batch, n_best, max_new_tokens], scores [batch, n_best])` and, with
-    `return_attention`, the weights `[batch, n_best, max_new_tokens, source_time]`.
+    `return_attention`, the weights `[batch, n_best, max_new_tokens, source_time]`
+    (`[..., heads, source_time]` with `per_head`).
     Greedy decoding gives one hypothesis whose score is its log-probability.
     """
     state = model.encode(source_ids, max_new_tokens)
     start = tf.fill([tf.shape(source_ids)[0]], START_ID)
 
     def step(ids, state):
-        return model.step(ids, state, return_attention=return_attention)
+        if return_attention:
+            return model.step(ids, state, return_attention=True, per_head=per_head)
+        return model.step(ids, state)
 
     if greedy:
         result = sample(step, state, start, max_new_tokens, END_ID, greedy=True,
@@ -298,15 +301,15 @@ class TranslationTask:
         return {name: [float(v) for v in values] for name, values in history.history.items()}
 
     # ----------------------------------------------------------------- decoding
-    def _decoder(self, beam_size, length_penalty, n_best, greedy, return_attention):
-        key = (beam_size, float(length_penalty), n_best, greedy, return_attention)
+    def _decoder(self, beam_size, length_penalty, n_best, greedy, return_attention, per_head=False):
+        key = (beam_size, float(length_penalty), n_best, greedy, return_attention, per_head)
         if key not in self._decoders:
             model, max_new_tokens = self.model, self.max_new_tokens
 
             @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
             def decode(source_ids):
                 return decode_ids(model, source_ids, max_new_tokens, beam_size, length_penalty,
-                                  n_best, greedy, return_attention)
+                                  n_best, greedy, return_attention, per_head)
 
             self._decoders[key] = decode
         return self._decoders[key]
@@ -326,14 +329,16 @@ class TranslationTask:
         return [t.decode("utf-8") for t in tidy_text(joined).numpy()]
 
     def translate(self, texts: Sequence[str], beam_size: int | None = None, length_penalty: float | None = None,
-                  n_best: int = 1, greedy: bool = False, return_attention: bool = False) -> list[dict]:
+                  n_best: int = 1, greedy: bool = False, return_attention: bool = False,
+                  per_head: bool = False) -> list[dict]:
         """Translate texts in batches with beam search (or greedy decoding).
 
         Returns one dict per text: `source`, `translation`, `score` (the length-normalised
         log-probability of beam search; 0 for greedy), with `n_best > 1` also
         `translations` [(text, score), ...], and with `return_attention` the
         `attention` array `[output_tokens, source_tokens]` (for the Transformer the
-        last block's cross-attention averaged over heads) with `source_tokens` and
+        last block's cross-attention averaged over heads; with `per_head`, one map per
+        head, `[heads, output_tokens, source_tokens]`) with `source_tokens` and
         `output_tokens` (END included).
         """
         beam_size = self.config.beam_size if beam_size is None else int(beam_size)
@@ -345,7 +350,7 @@ class TranslationTask:
         if return_attention and not self.model.has_attention:
             raise UsageError(f"the {self.config.arch} architecture has no attention to show.")
         texts = list(texts)
-        decode = self._decoder(beam_size, length_penalty, n_best, greedy, return_attention)
+        decode = self._decoder(beam_size, length_penalty, n_best, greedy, return_attention, per_head)
         results = []
         for begin in range(0, len(texts), self.config.batch_size):
             chunk = texts[begin:begin + self.config.batch_size]
@@ -370,8 +375,11 @@ class TranslationTask:
         vocabulary = self.target_preprocessor.vocabulary
         source_tokens = [t.decode("utf-8") for t in self.source_preprocessor.tokenize([text]).to_list()[0]]
         source_tokens = source_tokens[: self.config.max_length]
+        weights = np.asarray(weights[:length, ..., :source_length], np.float32)
+        if weights.ndim == 3:  # [output, heads, source] -> [heads, output, source]
+            weights = weights.transpose(1, 0, 2)
         return {
-            "attention": np.asarray(weights[:length, :source_length], np.float32),
+            "attention": weights,
             "source_tokens": source_tokens[:source_length],
             "output_tokens": [vocabulary.token_of(int(i)) for i in ids[:length]],
         }

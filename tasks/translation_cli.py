@@ -36,6 +36,8 @@ def add_commands(commands) -> None:
     translate.add_argument("--greedy", action="store_true", help="greedy decoding instead of beam search")
     translate.add_argument("--attention-plot", metavar="PNG",
                            help="write the attention heat map (several texts: PNG-1.png, PNG-2.png, ...)")
+    translate.add_argument("--attention-heads", action="store_true",
+                           help="with --attention-plot: one map per head (Transformer) instead of their mean")
     translate.add_argument("--json", action="store_true", help="print one JSON object per text")
     translate.set_defaults(handler=command_translate)
 
@@ -55,16 +57,18 @@ def command_translate(args) -> int:
         raise UsageError("give sentences to translate as arguments or with --file.")
     task = TranslationTask.load(args.run_dir)
     results = task.translate(texts, beam_size=args.beam_size, length_penalty=args.length_penalty,
-                             n_best=args.n_best, greedy=args.greedy, return_attention=bool(args.attention_plot))
+                             n_best=args.n_best, greedy=args.greedy, return_attention=bool(args.attention_plot),
+                             per_head=args.attention_heads)
     for index, result in enumerate(results, start=1):
         if args.attention_plot:
-            from seqzoo.tasks.attention_plots import plot_attention
+            from seqzoo.tasks.attention_plots import plot_attention, plot_attention_heads
 
             path = Path(args.attention_plot)
             if len(results) > 1:
                 path = path.with_name(f"{path.stem}-{index}{path.suffix or '.png'}")
-            plot_attention(result.pop("attention"), result["source_tokens"], result["output_tokens"],
-                           path, title=result["source"])
+            plot = plot_attention_heads if args.attention_heads else plot_attention
+            plot(result.pop("attention"), result["source_tokens"], result["output_tokens"],
+                 path, title=result["source"])
             result["attention_plot"] = str(path)
         if args.json:
             print(json.dumps(result, ensure_ascii=False))

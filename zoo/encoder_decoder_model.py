@@ -123,15 +123,34 @@ class EncoderDecoderModel(keras.Model):
             ops.shape(source_ids)[0], max_length=length, encoder_outputs=outputs, encoder_mask=mask
         )
 
-    def step(self, token_ids, state, return_attention=False):
-        """One target token per row (see the class docstring)."""
+    @property
+    def attention_heads(self):
+        """Number of attention maps `step` can return per token (1 for the recurrent
+        attention decoders, `num_heads` of the Transformer's last block, 0 without)."""
+        if isinstance(self.decoder, TransformerDecoder):
+            return self.decoder.num_heads
+        return int(self.has_attention)
+
+    def step(self, token_ids, state, return_attention=False, per_head=False):
+        """One target token per row (see the class docstring).
+
+        With `return_attention`, also the attention weights `[batch, source_time]`
+        (for the Transformer its last block's cross-attention averaged over heads) or,
+        with `per_head`, `[batch, attention_heads, source_time]`.
+        """
         if isinstance(self.decoder, RecurrentDecoder):
             if return_attention:
                 raise ValueError("This model has no attention (a plain encoder-decoder).")
             return self.decoder.step(token_ids, state)
         if isinstance(self.decoder, AttentionDecoder):
-            return self.decoder.step(token_ids, state, return_attention=return_attention)
-        return self.decoder.step(token_ids, state, return_cross_attention=return_attention)
+            result = self.decoder.step(token_ids, state, return_attention=return_attention)
+            if return_attention and per_head:
+                logits, state, weights = result
+                return logits, state, ops.expand_dims(weights, 1)
+            return result
+        return self.decoder.step(
+            token_ids, state, return_cross_attention=return_attention, average_heads=not per_head
+        )
 
     def get_build_config(self):
         return {"built": True}

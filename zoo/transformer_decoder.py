@@ -359,6 +359,7 @@ class TransformerDecoder(keras.layers.Layer):
         encoder_outputs=None,
         encoder_mask=None,
         return_cross_attention=False,
+        average_heads=True,
     ):
         """One token per row: `(token_ids [batch], cache) -> (logits, new_cache)`.
 
@@ -373,6 +374,8 @@ class TransformerDecoder(keras.layers.Layer):
             return_cross_attention: bool. Also return the last block's
                 cross-attention weights averaged over heads, `[batch,
                 source_time]` (extras for an attention map).
+            average_heads: bool. With `return_cross_attention`, False returns
+                the weights of every head, `[batch, num_heads, source_time]`.
 
         Returns:
             `(logits float32 [batch, vocabulary_size], new_cache)`, and the
@@ -433,8 +436,9 @@ class TransformerDecoder(keras.layers.Layer):
         new_cache["key_value"] = ops.stack(new_key_values, axis=1)
         new_cache["index"] = index + 1
         if return_cross_attention:
-            # [batch, heads, 1, source] -> [batch, source]
-            return logits, new_cache, ops.mean(weights[:, :, 0], axis=1)
+            # [batch, heads, 1, source] -> [batch, source] (or [batch, heads, source])
+            weights = weights[:, :, 0]
+            return logits, new_cache, ops.mean(weights, axis=1) if average_heads else weights
         return logits, new_cache
 
     def compute_mask(self, token_ids, encoder_outputs=None, encoder_mask=None, mask=None):

@@ -114,3 +114,15 @@ def test_docstring_examples_run():
     for module in (translation, translation_config, translation_metrics, attention_plots):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_transformer_attention_per_head(tmp_path):
+    from seqzoo.tasks.attention_plots import plot_attention_heads
+
+    task = tiny_task("transformer")
+    averaged = task.translate(["a b c"], beam_size=2, return_attention=True)[0]
+    heads = task.translate(["a b c"], beam_size=2, return_attention=True, per_head=True)[0]
+    assert heads["attention"].shape == (2,) + averaged["attention"].shape
+    np.testing.assert_allclose(heads["attention"].mean(axis=0), averaged["attention"], atol=1e-6)
+    plot_attention_heads(heads["attention"], heads["source_tokens"], heads["output_tokens"], tmp_path / "h.png")
+    assert (tmp_path / "h.png").stat().st_size > 0

@@ -71,3 +71,18 @@ def test_keras_file_round_trip(kind, tmp_path):
     inputs = {"source_ids": pad(SOURCE, 5), "target_ids": pad(TARGET, 4)}
     model(inputs)
     assert_keras_file_round_trip(model, inputs, tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["luong", "transformer"])
+def test_per_head_attention_averages_to_the_attention(kind):
+    model = build(kind)
+    source = pad(SOURCE, 5)
+    model({"source_ids": source, "target_ids": pad(TARGET, 4)})
+    state = model.encode(source, max_new_tokens=4)
+    _, _, averaged = model.step(np.array([2, 2], "int32"), state, return_attention=True)
+    _, _, heads = model.step(np.array([2, 2], "int32"), state, return_attention=True, per_head=True)
+    heads = np.asarray(heads)
+    assert heads.shape == (2, model.attention_heads, 5)
+    np.testing.assert_allclose(heads.mean(axis=1), np.asarray(averaged), atol=1e-6)
+    np.testing.assert_allclose(heads.sum(axis=-1), 1.0, atol=1e-5)
+    assert heads[1, :, 3:].max() == 0.0  # no weight on padding
