@@ -161,7 +161,7 @@ def decode_ids(model, source_ids, max_new_tokens, beam_size=1, length_penalty=0.
     Returns `(ids [batch, n_best, max_new_tokens], scores [batch, n_best])` and, with
     `return_attention`, the weights `[batch, n_best, max_new_tokens, source_time]`
     (`[..., heads, source_time]` with `per_head`).
-    Greedy decoding gives one hypothesis whose score is its log-probability.
+    Greedy decoding gives one hypothesis per row, with score 0 (not computed).
     """
     state = model.encode(source_ids, max_new_tokens)
     start = tf.fill([tf.shape(source_ids)[0]], START_ID)
