@@ -31,7 +31,8 @@ from seqzoo.tasks.captioning_config import DEFAULT_DATASET, CaptioningConfig
 from seqzoo.tasks.captioning_metrics import caption_metrics
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.run_directory import atomic_write_text, read_json, read_run_info, write_run_info
-from seqzoo.tasks.translation import MaskedSequenceLoss, decode_ids, masked_accuracy, tidy_text
+from seqzoo.tasks.samplers import beam_search, sample
+from seqzoo.tasks.translation import MaskedSequenceLoss, masked_accuracy, tidy_text
 from seqzoo.zoo import (
     AttentionDecoder,
     ImageCaptioner,
@@ -147,6 +148,29 @@ def normalise_captions(preprocessor: TextPreprocessor, texts: Sequence[str]) -> 
     tokens = preprocessor.tokenize(tf.constant(list(texts)))
     joined = tf.strings.reduce_join(tokens, axis=-1, separator=" ")
     return [t.decode("utf-8") for t in tidy_text(joined).numpy()]
+
+
+def decode_images(model, images, max_new_tokens, beam_size=1, length_penalty=0.6, greedy=False,
+                  return_attention=False):
+    """Caption a batch of images in one compiled loop (graph code; no Python per word).
+
+    Returns `(ids [batch, 1, max_new_tokens], scores [batch, 1])` and, with
+    `return_attention`, the weights over the regions `[batch, 1, max_new_tokens, regions]`.
+    Greedy decoding scores 0.
+    """
+    state = model.encode(images, max_new_tokens)
+    start = tf.fill([tf.shape(images)[0]], START_ID)
+
+    def step(ids, state):
+        return model.step(ids, state, return_attention=return_attention)
+
+    if greedy:
+        result = sample(step, state, start, max_new_tokens, END_ID, greedy=True, collect_extras=return_attention)
+        ids, extras = result if return_attention else (result, None)
+        scores = tf.zeros([tf.shape(ids)[0], 1])
+        return (ids[:, None], scores, extras[:, None]) if return_attention else (ids[:, None], scores)
+    return beam_search(step, state, start, max_new_tokens, END_ID, beam_size=beam_size,
+                       length_penalty=length_penalty, n_best=1, collect_extras=return_attention)
 
 
 class CaptioningTask:
@@ -318,8 +342,8 @@ class CaptioningTask:
 
             @tf.function(input_signature=[tf.TensorSpec([None, height, width, 3], tf.float32)])
             def decode(images):
-                return decode_ids(model, images, max_new_tokens, beam_size, length_penalty, 1, greedy,
-                                  return_attention)
+                return decode_images(model, images, max_new_tokens, beam_size, length_penalty, greedy,
+                                     return_attention)
 
             self._decoders[key] = decode
         return self._decoders[key]
@@ -433,7 +457,7 @@ class CaptioningServer(tf.Module):
     def serve(self, image):
         pixels = tf.map_fn(lambda contents: decode_image(contents, self.height, self.width), image,
                            fn_output_signature=tf.TensorSpec([self.height, self.width, 3], tf.float32))
-        output, scores = decode_ids(self.model, pixels, self.max_new_tokens, self.beam_size, self.length_penalty,
-                                    greedy=self.beam_size == 1)
+        output, scores = decode_images(self.model, pixels, self.max_new_tokens, self.beam_size,
+                                       self.length_penalty, greedy=self.beam_size == 1)
         caption = tidy_text(self.preprocessor.detokenize(output[:, 0]))
         return {"caption": caption, "score": scores[:, 0]}

@@ -56,7 +56,7 @@ class ModelConfig:
     cache_features: bool = _field(
         False, "run a frozen encoder once per image and train the decoder on the stored features"
     )
-    cnn_filters: str = _field("32,64,128", "channels of the small-cnn blocks (one 2x2 pooling each)")
+    cnn_filters: str = _field("16,32,64", "channels of the small-cnn blocks (one 2x2 pooling each)")
     cell: str = _field("lstm", "recurrent cell of show-and-tell and show-attend-tell", choices=("lstm", "gru"))
     embedding_dim: int = _field(64, "word embedding width, also the Transformer width")
     units: int = _field(128, "recurrent units (Transformer: half the feed-forward width)")
@@ -76,10 +76,10 @@ class CaptioningConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
     True
     """
 
-    epochs: int = _field(20, "maximum number of passes over the training captions")
+    epochs: int = _field(8, "maximum number of passes over the training captions")
     batch_size: int = _field(32, "captions per batch")
     learning_rate: float = _field(2e-3, "Adam learning rate")
-    patience: int = _field(4, "stop after this many epochs without a better validation loss")
+    patience: int = _field(3, "stop after this many epochs without a better validation loss")
     label_smoothing: float = _field(0.0, "label smoothing of the per-word cross-entropy")
     beam_size: int = _field(3, "beam size of evaluation, `seqzoo caption` and the export (1: greedy)")
     length_penalty: float = _field(0.6, "GNMT length penalty alpha of beam search")
