@@ -83,13 +83,13 @@ class ModelConfig:
 class TrainConfig:
     """The training recipe."""
 
-    epochs: int = _field(15, "maximum number of passes over the training data")
+    epochs: int = _field(20, "maximum number of passes over the training data")
     batch_size: int = _field(64, "examples per batch")
     learning_rate: float = _field(2e-3, "Adam learning rate")
     clipnorm: float | None = _field(
         None, "clip gradients to this global norm (default: 1.0 for recurrent models, off for Transformers)"
     )
-    patience: int = _field(5, "stop after this many epochs without a better validation loss")
+    patience: int = _field(8, "stop after this many epochs without a better validation loss")
     seed: int = _field(0, "seed for splits, shuffling and initialisation")
     bucketing: bool = _field(True, "batch sequences of similar length together")
 
