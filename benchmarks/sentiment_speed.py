@@ -23,7 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from seqzoo.data.batching import encode_texts  # noqa: E402
+from seqzoo.data.batching import encode_texts, make_dataset  # noqa: E402
 from seqzoo.data.builtin import load_builtin  # noqa: E402
 from seqzoo.data.text_preprocessor import TextPreprocessor  # noqa: E402
 from seqzoo.tasks.config import SentimentConfig  # noqa: E402
@@ -48,11 +48,6 @@ def reference_model(arch: str, vocabulary_size: int, config: SentimentConfig) ->
             keras.layers.Dense(2),
         ]
     )
-
-
-def batches(ids: tf.RaggedTensor, labels: np.ndarray, batch_size: int):
-    dataset = tf.data.Dataset.from_tensor_slices((ids, labels)).padded_batch(batch_size)
-    return dataset.cache()
 
 
 def examples_per_second(model: keras.Model, dataset, steps: int, train: bool) -> float:
@@ -82,7 +77,7 @@ def main() -> None:
     preprocessor = TextPreprocessor.adapt(data.texts, level="word", max_vocabulary=config.max_vocabulary)
     ids, _ = encode_texts(preprocessor, data.texts, max_length=config.max_length)
     labels = np.asarray([int(label == "positive") for label in data.labels], np.int32)
-    dataset = batches(ids, labels, args.batch_size)
+    dataset = make_dataset(ids, labels, batch_size=args.batch_size, bucketing=False)
     length = int(next(iter(dataset))[0].shape[1])
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
