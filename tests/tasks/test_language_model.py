@@ -75,6 +75,7 @@ def test_evaluation_with_carried_state_equals_one_long_pass(pattern_task):
     assert pattern_task.evaluate(text)["loss"] == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_word_and_subword_levels_train_and_generate_words():
     for level in ("word", "subword"):
         config = small_config(level=level, arch="gru", max_vocabulary=80, window=8)
