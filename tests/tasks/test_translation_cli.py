@@ -35,6 +35,7 @@ def test_unknown_architecture_lists_the_known_ones(capsys, tmp_path):
            "bahdanu", "seq2seq", "luong", "transformer")
 
 
+@pytest.mark.slow
 def test_archs_lists_every_translation_architecture(capsys):
     assert main(["archs", "translation"]) == 0
     lines = capsys.readouterr().out.splitlines()
