@@ -107,10 +107,15 @@ class LanguageModelGenerator(tf.Module):
         return self.decoder.prime(ids)
 
     def _generate(self, prompt, max_tokens, temperature, top_k, top_p, seed):
+        # An empty batch (TensorFlow Serving may send one) runs one empty prompt and
+        # returns no rows.
+        requests = tf.shape(prompt)[0]
+        prompt = tf.concat([prompt, [""]], 0)[: tf.maximum(requests, 1)]
         batch = tf.shape(prompt)[0]
 
         def per_row(value, dtype):
             value = tf.cast(value, dtype)
+            value = tf.concat([value, tf.ones([1], dtype)], 0)[: tf.maximum(tf.size(value), 1)]
             tf.debugging.assert_equal(
                 tf.logical_or(tf.equal(tf.size(value), 1), tf.equal(tf.size(value), batch)),
                 True, message="settings must have one value or one per prompt",
@@ -141,7 +146,7 @@ class LanguageModelGenerator(tf.Module):
              per_row(top_k, tf.int32), per_row(top_p, tf.float32), per_row(seed, tf.int32)),
             fn_output_signature=tf.TensorSpec([None], tf.int32),
         )
-        tokens = tf.reshape(tokens, [batch, longest])
+        tokens = tf.reshape(tokens, [batch, longest])[:requests]
         return {"text": self.preprocessor.detokenize(tokens), "token_ids": tokens}
 
     @tf.function(input_signature=[

@@ -211,3 +211,12 @@ def test_the_irnn_restarts_every_window_at_a_lower_learning_rate():
     assert LanguageModelTask.learning_rate(config) == 3e-4
     assert LanguageModelTask.learning_rate(small_config(arch="lstm")) == 3e-3
     assert LanguageModelTask.learning_rate(small_config(arch="irnn", learning_rate=0.01)) == 0.01
+
+
+def test_an_empty_batch_of_prompts_gives_no_texts(untrained_tasks):
+    for task in untrained_tasks.values():
+        assert task.generate([], max_tokens=5) == []
+        empty = tf.constant([], tf.int32)
+        out = task.generator.generate(tf.constant([], tf.string), empty, tf.constant([], tf.float32),
+                                      empty, tf.constant([], tf.float32), empty)
+        assert out["text"].shape == [0]
