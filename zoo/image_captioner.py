@@ -19,11 +19,14 @@ class ImageCaptioner(keras.Model):
     region to `feature_dim` and a learned vector per region position is added, so that
     the decoder knows where each region lies. Three decoders, chosen by class:
 
-    - `RecurrentDecoder` (Show and Tell, Vinyals et al. 2015): the mean of the regions,
-      through one `tanh` dense layer per state, sets the initial LSTM/GRU state; the
-      image is seen only there, then the decoder reads one word at a time.
-    - `AttentionDecoder` (Show, Attend and Tell, Xu et al. 2015): the same initial
-      state, and every step attends (additively) over the regions.
+    - `RecurrentDecoder` (Show and Tell, Vinyals et al. 2015): the whole grid, flattened
+      (so that where a region lies is kept, like the fully connected image vector of the
+      paper) through a ReLU dense layer and one `tanh` dense layer per state, sets the
+      initial LSTM/GRU state; the image is seen only there, then the decoder reads one
+      word at a time.
+    - `AttentionDecoder` (Show, Attend and Tell, Xu et al. 2015): the mean of the regions,
+      through one `tanh` dense layer per state, sets the initial state, and every step
+      attends (additively) over the regions.
     - `TransformerDecoder` with `cross_attention=True`: every block attends over the
       regions.
 
@@ -93,6 +96,10 @@ class ImageCaptioner(keras.Model):
         self.feature_projection = keras.layers.Dense(feature_dim, activation="relu", name="feature_projection")
         self.region_positions = PositionEmbedding(rows * columns, name="region_positions")
         self.feature_dropout = keras.layers.Dropout(dropout, name="feature_dropout")
+        self.num_regions = rows * columns
+        self.image_summary = None
+        if isinstance(decoder, RecurrentDecoder):
+            self.image_summary = keras.layers.Dense(decoder.units, activation="relu", name="image_summary")
         self.state_projections = []
         if not isinstance(decoder, TransformerDecoder):
             self.state_projections = [
@@ -128,7 +135,10 @@ class ImageCaptioner(keras.Model):
         regions = regions + self.region_positions(regions)
         regions = self.feature_dropout(regions, training=training)
         states = None
-        if self.state_projections:
+        if self.image_summary is not None:
+            summary = self.image_summary(ops.reshape(regions, (-1, self.num_regions * self.feature_dim)))
+            states = [projection(summary) for projection in self.state_projections]
+        elif self.state_projections:
             mean = ops.mean(regions, axis=1)
             states = [projection(mean) for projection in self.state_projections]
         return regions, states
