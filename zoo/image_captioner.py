@@ -21,7 +21,7 @@ class ImageCaptioner(keras.Model):
 
     - `RecurrentDecoder` (Show and Tell, Vinyals et al. 2015): the whole grid, flattened
       (so that where a region lies is kept, like the fully connected image vector of the
-      paper) through a ReLU dense layer and one `tanh` dense layer per state, sets the
+      paper) through a linear dense layer and one `tanh` dense layer per state, sets the
       initial LSTM/GRU state; the image is seen only there, then the decoder reads one
       word at a time.
     - `AttentionDecoder` (Show, Attend and Tell, Xu et al. 2015): the mean of the regions,
@@ -99,7 +99,8 @@ class ImageCaptioner(keras.Model):
         self.num_regions = rows * columns
         self.image_summary = None
         if isinstance(decoder, RecurrentDecoder):
-            self.image_summary = keras.layers.Dense(decoder.units, activation="relu", name="image_summary")
+            # Linear: a ReLU here died early in training and cut the image off for good.
+            self.image_summary = keras.layers.Dense(decoder.units, name="image_summary")
         self.state_projections = []
         if not isinstance(decoder, TransformerDecoder):
             self.state_projections = [
