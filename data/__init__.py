@@ -56,6 +56,13 @@ _LAZY = {
     "stateful_windows": "seqzoo.data.language_model_windows",
     "independent_windows": "seqzoo.data.language_model_windows",
     "load_corpus_builtin": "seqzoo.data.builtin_corpus",
+    "CaptionedImages": "seqzoo.data.caption_readers",
+    "read_captions": "seqzoo.data.caption_readers",
+    "read_image_list": "seqzoo.data.caption_readers",
+    "decode_image": "seqzoo.data.image_files",
+    "drop_unusable_images": "seqzoo.data.image_files",
+    "SkippedImagesWarning": "seqzoo.data.image_files",
+    "load_digit_strings": "seqzoo.data.builtin_digit_captions",
 }
 
 __all__ = [

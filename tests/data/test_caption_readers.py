@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import json
 import warnings
 
@@ -140,3 +142,9 @@ def test_digit_strings_captions_name_the_digits_left_to_right():
         assert 1 <= runs <= len(digits) + 1
     again = load_digit_strings(seed=3, size=40)
     assert again.captions == data.captions and again.contents == data.contents
+
+
+@pytest.mark.parametrize("module", ["caption_readers", "image_files", "builtin_digit_captions"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(f"seqzoo.data.{module}"), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -4,6 +4,8 @@ cache, offline ImageNet message, export served without seqzoo."""
 from __future__ import annotations
 
 import collections
+import doctest
+import importlib
 import json
 import subprocess
 import sys
@@ -189,3 +191,14 @@ def test_bad_names_and_sizes_are_usage_errors():
                             (CaptioningConfig(encoder="MobileNetV3Small", encoder_weights="nope.h5"), "nope.h5")]:
         with pytest.raises(UsageError, match=message):
             CaptioningTask.build(config, train)
+
+
+@pytest.mark.parametrize("module", [
+    "captioning_metrics",
+    "caption_attention_plots",
+    "captioning_config",
+    pytest.param("captioning", marks=pytest.mark.slow),  # its example trains a model
+])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(f"seqzoo.tasks.{module}"), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
