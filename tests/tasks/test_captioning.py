@@ -152,6 +152,7 @@ def caption_in_fresh_process(export_dir, files):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_cached_features_of_a_frozen_backbone_train_the_decoder():
     train, valid, _ = digit_splits(24, seed=2)
     config = CaptioningConfig(arch="transformer", encoder="MobileNetV3Small", image_size="32x32", cache_features=True,
