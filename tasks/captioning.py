@@ -457,7 +457,10 @@ class CaptioningServer(tf.Module):
     def serve(self, image):
         pixels = tf.map_fn(lambda contents: decode_image(contents, self.height, self.width), image,
                            fn_output_signature=tf.TensorSpec([self.height, self.width, 3], tf.float32))
+        # An empty request decodes one black image, and returns nothing of it.
+        count = tf.shape(image)[0]
+        pixels = tf.cond(count > 0, lambda: pixels, lambda: tf.zeros([1, self.height, self.width, 3]))
         output, scores = decode_images(self.model, pixels, self.max_new_tokens, self.beam_size,
                                        self.length_penalty, greedy=self.beam_size == 1)
         caption = tidy_text(self.preprocessor.detokenize(output[:, 0]))
-        return {"caption": caption, "score": scores[:, 0]}
+        return {"caption": caption[:count], "score": scores[:count, 0]}

@@ -143,6 +143,8 @@ def caption_in_fresh_process(export_dir, files):
                 assert result["caption"].dtype == tf.string
                 out += [x.decode() for x in result["caption"].numpy()]
             results.append(out)
+        empty = serve(image=tf.constant([], tf.string))
+        assert empty["caption"].shape == (0,) and empty["score"].shape == (0,)
         assert not any(m.startswith("seqzoo") for m in sys.modules)
         print(json.dumps(results))
         """
