@@ -51,8 +51,10 @@ LEARNS = {
     "show-attend-tell",
     "transformer",
     # Known weakness: from one image vector the decoder must pick "the k-th digit from
-    # the left" wherever it lies; in a run this short it learns the caption prior only.
-    pytest.param("show-and-tell", marks=pytest.mark.xfail(reason="Show and Tell needs far longer runs here",
+    # the left" wherever it lies. At the default size (2,400 images, 128 units) it gets
+    # BLEU-1 ~71 against ~17 for the most frequent caption (benchmarks/), but in a run
+    # this short it learns the caption prior only.
+    pytest.param("show-and-tell", marks=pytest.mark.xfail(reason="Show and Tell needs the default-size run here",
                                                           strict=False)),
 ])
 def test_each_decoder_learns_the_digit_strings_well_above_the_most_frequent_caption(arch):
