@@ -83,8 +83,9 @@ def train_run(config: CaptioningConfig, run_dir, overwrite: bool = False, verbos
     check_encoder(config.encoder)
     image_size(config)
     splits = load_splits(config)
-    run_dir = create_run_directory(run_dir, overwrite=overwrite)
+    # Built first: a backbone's weights may fail to download, and then no run directory is left behind.
     task = CaptioningTask.build(config, splits["train"])
+    run_dir = create_run_directory(run_dir, overwrite=overwrite)
     print(
         f"captioning/{config.arch} ({config.encoder} encoder, images {config.image_size}): "
         f"{len(splits['train'])} training images ({splits['train'].num_captions} captions), "
