@@ -315,11 +315,7 @@ class CaptioningTask:
         """Teacher-forced training with early stopping on the validation loss. With
         `cache_features` and a frozen encoder, the encoder runs once per image first."""
         self.compile()
-        if run_dir is not None:
-            callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
-        else:
-            callbacks = [recipe.DivergenceGuard(),
-                         keras.callbacks.EarlyStopping(patience=self.config.patience, restore_best_weights=True)]
+        callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
         train_features = valid_features = None
         if self.config.cache_features:
             if not self.frozen_encoder:

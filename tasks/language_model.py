@@ -205,13 +205,7 @@ class LanguageModelTask:
         With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
         """
         self.compile()
-        if run_dir is not None:
-            callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
-        else:
-            callbacks = [
-                recipe.DivergenceGuard(),
-                keras.callbacks.EarlyStopping(patience=self.config.patience, restore_best_weights=True),
-            ]
+        callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
         history = self.model.fit(
             self.dataset(self.encode(train_text, "the training text"), shuffle=True),
             validation_data=self.dataset(self.encode(valid_text, "the validation text")),

@@ -81,17 +81,23 @@ def make_optimizer(learning_rate: float, clipnorm: float | None) -> keras.optimi
 
 
 def training_callbacks(
-    run_dir: str | Path, patience: int, monitor: str = "val_loss"
+    run_dir: str | Path | None, patience: int, monitor: str = "val_loss"
 ) -> tuple[list[keras.callbacks.Callback], DivergenceGuard]:
-    """Early stopping, the best checkpoint, CSV history, TensorBoard and the NaN guard."""
-    run_dir = Path(run_dir)
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    """The NaN guard and early stopping; with a `run_dir`, also the best checkpoint,
+    the CSV history and TensorBoard logs written there."""
     guard = DivergenceGuard()
     callbacks = [
         guard,
         keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=patience, restore_best_weights=True, verbose=1
+            # Say which epoch is restored when training for a run directory only.
+            monitor=monitor, patience=patience, restore_best_weights=True, verbose=int(run_dir is not None)
         ),
+    ]
+    if run_dir is None:
+        return callbacks, guard
+    run_dir = Path(run_dir)
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    callbacks += [
         # Only improvements are saved, so a diverged epoch never replaces a good checkpoint.
         keras.callbacks.ModelCheckpoint(
             run_dir / "checkpoints" / "best.weights.h5",

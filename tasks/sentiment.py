@@ -218,14 +218,7 @@ class SentimentTask:
         With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
         """
         self.compile()
-        callbacks = []
-        if run_dir is not None:
-            callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
-        else:
-            callbacks = [
-                recipe.DivergenceGuard(),
-                keras.callbacks.EarlyStopping(patience=self.config.patience, restore_best_weights=True),
-            ]
+        callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
         with warnings.catch_warnings():
             # The datasets are shuffled and bucketed by seqzoo, so their length is unknown
             # until the first epoch ends; Keras' notes about both are noise here.

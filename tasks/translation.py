@@ -286,11 +286,7 @@ class TranslationTask:
     def fit(self, train: ParallelTexts, valid: ParallelTexts, run_dir=None, epochs=None, verbose="auto") -> dict:
         """Teacher-forced training with early stopping on the validation loss."""
         self.compile()
-        if run_dir is not None:
-            callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
-        else:
-            callbacks = [recipe.DivergenceGuard(),
-                         keras.callbacks.EarlyStopping(patience=self.config.patience, restore_best_weights=True)]
+        callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
         with warnings.catch_warnings():
             # Bucketed datasets have no known length; Keras says so after the first epoch.
             warnings.filterwarnings("ignore", message="Your input ran out of data")
