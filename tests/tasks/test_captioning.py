@@ -38,34 +38,31 @@ def most_frequent_caption_bleu(train, test):
     return caption_metrics([common] * len(test), test.captions)
 
 
-# Learning rate and epochs per decoder for a run of well under a minute.
+# Settings per decoder for a run of well under a minute, and the margin over the most
+# frequent caption (BLEU-1, BLEU-2) that each must clear.
 LEARNS = {
-    "show-attend-tell": dict(learning_rate=1e-2, epochs=4),
-    "transformer": dict(learning_rate=3e-3, epochs=6),
-    "show-and-tell": dict(learning_rate=3e-3, epochs=8),
+    "show-attend-tell": (dict(learning_rate=1e-2, epochs=4), (25, 15)),
+    "transformer": (dict(learning_rate=3e-3, epochs=6), (25, 15)),
+    # From one image vector Show and Tell must pick "the k-th digit from the left" wherever
+    # it lies; at the default size (2,400 images, 128 units) it reaches BLEU-1 ~71 against
+    # ~17 (benchmarks/), but a run this short only gets it clearly above the prior
+    # (measured: BLEU-1 29 against 20, BLEU-2 13.5 against 3.9).
+    "show-and-tell": (dict(learning_rate=5e-3, epochs=15, units=64, embedding_dim=64), (5, 5)),
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("arch", [
-    "show-attend-tell",
-    "transformer",
-    # Known weakness: from one image vector the decoder must pick "the k-th digit from
-    # the left" wherever it lies. At the default size (2,400 images, 128 units) it gets
-    # BLEU-1 ~71 against ~17 for the most frequent caption (benchmarks/), but in a run
-    # this short it learns the caption prior only.
-    pytest.param("show-and-tell", marks=pytest.mark.xfail(reason="Show and Tell needs the default-size run here",
-                                                          strict=False)),
-])
-def test_each_decoder_learns_the_digit_strings_well_above_the_most_frequent_caption(arch):
+@pytest.mark.parametrize("arch", sorted(LEARNS))
+def test_each_decoder_learns_the_digit_strings_above_the_most_frequent_caption(arch):
     train, valid, test = digit_splits(1000)
-    config = CaptioningConfig(arch=arch, patience=10, **TINY, **LEARNS[arch])
+    settings, (margin1, margin2) = LEARNS[arch]
+    config = CaptioningConfig(arch=arch, patience=20, **{**TINY, **settings})
     task = CaptioningTask.build(config, train)
     task.fit(train, valid, verbose=0)
     metrics = task.evaluate(test, beam_size=1)
     baseline = most_frequent_caption_bleu(train, test)
-    assert metrics["bleu1"] > baseline["bleu1"] + 25, (metrics, baseline["bleu1"])
-    assert metrics["bleu2"] > baseline["bleu2"] + 15, (metrics, baseline["bleu2"])
+    assert metrics["bleu1"] > baseline["bleu1"] + margin1, (metrics, baseline["bleu1"])
+    assert metrics["bleu2"] > baseline["bleu2"] + margin2, (metrics, baseline["bleu2"])
 
 
 @pytest.fixture(scope="module")
