@@ -32,7 +32,8 @@ from seqzoo.tasks.captioning_metrics import caption_metrics
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.run_directory import atomic_write_text, read_json, read_run_info, write_run_info
 from seqzoo.tasks.samplers import beam_search, sample
-from seqzoo.tasks.translation import MaskedSequenceLoss, masked_accuracy, tidy_text
+from seqzoo.tasks.detokenization import tidy_text
+from seqzoo.tasks.sequence_loss import MaskedSequenceLoss, masked_accuracy
 from seqzoo.zoo import (
     AttentionDecoder,
     ImageCaptioner,

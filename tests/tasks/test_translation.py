@@ -109,9 +109,11 @@ def test_shared_subword_vocabulary_is_one_preprocessor():
 def test_docstring_examples_run():
     import doctest
 
-    from seqzoo.tasks import attention_plots, translation, translation_config, translation_metrics
+    from seqzoo.tasks import (
+        attention_plots, sequence_loss, translation, translation_config, translation_metrics,
+    )
 
-    for module in (translation, translation_config, translation_metrics, attention_plots):
+    for module in (translation, translation_config, translation_metrics, attention_plots, sequence_loss):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
