@@ -316,19 +316,17 @@ class CaptioningTask:
         """Teacher-forced training with early stopping on the validation loss. With
         `cache_features` and a frozen encoder, the encoder runs once per image first."""
         self.compile()
-        callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
         train_features = valid_features = None
         if self.config.cache_features:
             if not self.frozen_encoder:
                 raise UsageError("--cache-features needs a frozen pretrained encoder (--encoder NAME, "
                                  "without --fine-tune-encoder).")
             train_features, valid_features = self.encoder_features(train), self.encoder_features(valid)
-        history = self.model.fit(self.dataset(train, shuffle=True, features=train_features),
-                                 validation_data=self.dataset(valid, features=valid_features),
-                                 epochs=epochs or self.config.epochs, callbacks=callbacks, verbose=verbose,
-                                 shuffle=False)
+        history = recipe.fit_datasets(self.model, self.dataset(train, shuffle=True, features=train_features),
+                                      self.dataset(valid, features=valid_features), run_dir,
+                                      self.config.patience, epochs or self.config.epochs, verbose)
         self._decoders = {}
-        return {name: [float(v) for v in values] for name, values in history.history.items()}
+        return history
 
     # ----------------------------------------------------------------- decoding
     def _decoder(self, beam_size, length_penalty, greedy, return_attention):

@@ -205,16 +205,12 @@ class LanguageModelTask:
         With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
         """
         self.compile()
-        callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
-        history = self.model.fit(
+        return recipe.fit_datasets(
+            self.model,
             self.dataset(self.encode(train_text, "the training text"), shuffle=True),
-            validation_data=self.dataset(self.encode(valid_text, "the validation text")),
-            epochs=epochs or self.config.epochs,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,  # the datasets shuffle themselves, or must keep their order (TBPTT)
+            self.dataset(self.encode(valid_text, "the validation text")),
+            run_dir, self.config.patience, epochs or self.config.epochs, verbose,
         )
-        return {name: [float(v) for v in values] for name, values in history.history.items()}
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, text: str, source: str = "the text") -> dict:

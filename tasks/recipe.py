@@ -109,3 +109,22 @@ def training_callbacks(
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
     ]
     return callbacks, guard
+
+
+def fit_datasets(model, train, valid, run_dir, patience: int, epochs: int, verbose="auto") -> dict[str, list[float]]:
+    """`model.fit` on seqzoo's own tf.data datasets with `training_callbacks`; returns the
+    history as plain floats.
+
+    The datasets shuffle themselves (or must keep their order, as truncated BPTT does), so
+    Keras' shuffling is off; bucketed datasets have no known length until the first epoch
+    ends, so Keras' note that the input "ran out of data" is noise here.
+    """
+    import warnings
+
+    callbacks, _ = training_callbacks(run_dir, patience)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*ran out of data.*")
+        history = model.fit(
+            train, validation_data=valid, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False
+        )
+    return {name: [float(v) for v in values] for name, values in history.history.items()}

@@ -7,7 +7,6 @@ zoo, and its label names; `train_sentiment` is the whole job behind
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -218,20 +217,10 @@ class SentimentTask:
         With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
         """
         self.compile()
-        callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
-        with warnings.catch_warnings():
-            # The datasets are shuffled and bucketed by seqzoo, so their length is unknown
-            # until the first epoch ends; Keras' notes about both are noise here.
-            warnings.filterwarnings("ignore", message=".*shuffle=True.*")
-            warnings.filterwarnings("ignore", message=".*ran out of data.*")
-            history = self.model.fit(
-                self.dataset(train, shuffle=True),
-                validation_data=self.dataset(valid),
-                epochs=epochs or self.config.epochs,
-                callbacks=callbacks,
-                verbose=verbose,
-            )
-        return {name: [float(v) for v in values] for name, values in history.history.items()}
+        return recipe.fit_datasets(
+            self.model, self.dataset(train, shuffle=True), self.dataset(valid), run_dir,
+            self.config.patience, epochs or self.config.epochs, verbose,
+        )
 
     # ----------------------------------------------------------------- inference
     def predict_probabilities(self, texts: Sequence[str]) -> np.ndarray:

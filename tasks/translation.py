@@ -9,7 +9,6 @@ compiled loops (`seqzoo.tasks.samplers`), and a SavedModel that translates raw s
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -230,15 +229,10 @@ class TranslationTask:
     def fit(self, train: ParallelTexts, valid: ParallelTexts, run_dir=None, epochs=None, verbose="auto") -> dict:
         """Teacher-forced training with early stopping on the validation loss."""
         self.compile()
-        callbacks, _ = recipe.training_callbacks(run_dir, self.config.patience)
-        with warnings.catch_warnings():
-            # Bucketed datasets have no known length; Keras says so after the first epoch.
-            warnings.filterwarnings("ignore", message="Your input ran out of data")
-            history = self.model.fit(self.dataset(train, shuffle=True), validation_data=self.dataset(valid),
-                                     epochs=epochs or self.config.epochs, callbacks=callbacks,
-                                     verbose=verbose, shuffle=False)
+        history = recipe.fit_datasets(self.model, self.dataset(train, shuffle=True), self.dataset(valid), run_dir,
+                                      self.config.patience, epochs or self.config.epochs, verbose)
         self._decoders = {}
-        return {name: [float(v) for v in values] for name, values in history.history.items()}
+        return history
 
     # ----------------------------------------------------------------- decoding
     def _decoder(self, beam_size, length_penalty, n_best, greedy, return_attention, per_head=False):
