@@ -17,6 +17,11 @@ import sys
 from seqzoo.tasks import language_model_cli, sentiment_cli
 from seqzoo.tasks import translation_cli
 from seqzoo.tasks import captioning_cli
+
+# Commands that span tasks (compare, diagnose, finetune, inspect, ...). Each is a
+# TensorFlow-free module with add_commands(commands), which adds its subparsers and sets
+# `handler` on each. One line per module.
+TOOL_COMMANDS = []
 from seqzoo.tasks.config import config_fields, field_groups
 
 # One line per task template. Each entry is a TensorFlow-free module that names the task's
@@ -111,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("datasets", help="list the built-in data sets")
     for entry in TASKS.values():
         entry.add_commands(commands)
+    for tool in TOOL_COMMANDS:
+        tool.add_commands(commands)
     return parser
 
 
