@@ -420,16 +420,22 @@ class CaptioningTask:
         config = CaptioningConfig.from_dict(read_json(run_dir / "config.json"))
         preprocessor = TextPreprocessor.load(run_dir / "captions")
         model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True, compile=False)
-        return cls(config, preprocessor, model)
+        task = cls(config, preprocessor, model)
+        task.run_dir = run_dir  # the export's model card reads its metrics.json
+        return task
 
     def export(self, export_dir, overwrite: bool = False) -> Path:
         """A SavedModel: `image` (string [batch], JPEG or PNG bytes) in, `caption` (string
         [batch]) and `score` out, with decoding, resizing, beam search (the run's beam
         size and length penalty) and detokenisation inside the graph."""
         from seqzoo.tasks.export import save_servable
+        from seqzoo.tasks.model_card import model_card
 
         server = CaptioningServer(self)
-        return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite)
+        description = f"{get_architecture(self.config.arch).description}; image encoder {self.config.encoder}"
+        card = model_card("captioning", self.config, description,
+                          {"captions": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None))
+        return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite, card=card)
 
 
 class CaptioningServer(tf.Module):

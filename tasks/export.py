@@ -7,6 +7,7 @@ seqzoo.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -48,9 +49,15 @@ class ClassifierServer(tf.Module):
         return {"label": labels, "probabilities": probabilities}
 
 
-def save_servable(module: tf.Module, signatures: dict, export_dir: str | Path, overwrite: bool) -> Path:
+def save_servable(
+    module: tf.Module, signatures: dict, export_dir: str | Path, overwrite: bool, card: dict | None = None
+) -> Path:
     """`tf.saved_model.save` into a temporary folder beside `export_dir`, then rename, so
-    an existing export is replaced only when asked and never left half-written."""
+    an existing export is replaced only when asked and never left half-written.
+
+    `card` (from `seqzoo.tasks.model_card.model_card`) is completed with the signature
+    contract read back from the saved graph and written into the same temporary folder
+    (`assets.extra/model_card.json`, `MODEL_CARD.md`), so it always matches the export."""
     export_dir = Path(export_dir)
     if export_dir.exists() and (not export_dir.is_dir() or any(export_dir.iterdir())):
         if not overwrite:
@@ -59,6 +66,15 @@ def save_servable(module: tf.Module, signatures: dict, export_dir: str | Path, o
     staging = Path(tempfile.mkdtemp(dir=export_dir.parent, prefix=f".{export_dir.name}."))
     try:
         tf.saved_model.save(module, str(staging), signatures=signatures)
+        # mkdtemp makes the folder private (0700); a server running as another user,
+        # TensorFlow Serving in a container say, must be able to read it.
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
+        if card is not None:
+            from seqzoo.tasks.model_card import signature_contract, write_model_card
+
+            write_model_card(staging, {**card, "signatures": signature_contract(staging)})
         if export_dir.exists():
             shutil.rmtree(export_dir) if export_dir.is_dir() else export_dir.unlink()
         staging.rename(export_dir)
@@ -67,8 +83,8 @@ def save_servable(module: tf.Module, signatures: dict, export_dir: str | Path, o
     return export_dir
 
 
-def export_classifier(preprocessor, model, label_names, max_length, export_dir, overwrite=False) -> Path:
+def export_classifier(preprocessor, model, label_names, max_length, export_dir, overwrite=False, card=None) -> Path:
     """Export a text classifier with a `serving_default` signature (`text` ->
     `label`, `probabilities`)."""
     server = ClassifierServer(preprocessor, model, label_names, max_length)
-    return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite)
+    return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite, card=card)

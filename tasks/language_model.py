@@ -298,7 +298,9 @@ class LanguageModelTask:
         config = LanguageModelConfig.from_dict(read_json(run_dir / "config.json"))
         preprocessor = TextPreprocessor.load(run_dir)
         model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
-        return cls(config, preprocessor, model)
+        task = cls(config, preprocessor, model)
+        task.run_dir = run_dir  # the export's model card reads its metrics.json
+        return task
 
     def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
         """A SavedModel generating text from prompts, tokenisation included.
@@ -309,7 +311,10 @@ class LanguageModelTask:
         float32 and also returns `token_ids`.
         """
         from seqzoo.tasks.export import save_servable
+        from seqzoo.tasks.model_card import model_card
 
         generator = self.generator
         signatures = {"serving_default": generator.serve, "generate": generator.generate}
-        return save_servable(generator, signatures, export_dir, overwrite)
+        card = model_card(TASK, self.config, get_architecture(self.config.arch).description,
+                          {"vocabulary": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None))
+        return save_servable(generator, signatures, export_dir, overwrite, card=card)

@@ -273,12 +273,20 @@ class SentimentTask:
         preprocessor = TextPreprocessor.load(run_dir)
         label_names = (run_dir / "labels.txt").read_text(encoding="utf-8").splitlines()
         model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
-        return cls(config, preprocessor, model, label_names)
+        task = cls(config, preprocessor, model, label_names)
+        task.run_dir = run_dir  # the export's model card reads its metrics.json
+        return task
 
     def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
         """A SavedModel: raw strings in (`text`), `label` and `probabilities` out."""
         from seqzoo.tasks.export import export_classifier
+        from seqzoo.tasks.model_card import model_card
 
+        card = model_card(
+            "sentiment", self.config, get_architecture(self.config.arch).description,
+            {"vocabulary": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None),
+            labels=self.label_names,
+        )
         return export_classifier(
             self.preprocessor,
             self.model,
@@ -286,4 +294,5 @@ class SentimentTask:
             self.config.max_length,
             export_dir,
             overwrite=overwrite,
+            card=card,
         )

@@ -354,16 +354,23 @@ class TranslationTask:
         source = TextPreprocessor.load(run_dir / "source")
         target = source if config.shared_vocabulary else TextPreprocessor.load(run_dir / "target")
         model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True, compile=False)
-        return cls(config, source, target, model)
+        task = cls(config, source, target, model)
+        task.run_dir = run_dir  # the export's model card reads its metrics.json
+        return task
 
     def export(self, export_dir, overwrite: bool = False) -> Path:
         """A SavedModel: `text` (string [batch]) in, `translation` (string [batch]) and
         `score` out, with tokenisation, beam search (the run's beam size and length
         penalty) and detokenisation inside the graph."""
         from seqzoo.tasks.export import save_servable
+        from seqzoo.tasks.model_card import model_card
 
         server = TranslationServer(self)
-        return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite)
+        sizes = {"source": self.source_preprocessor.vocabulary_size,
+                 "target": self.target_preprocessor.vocabulary_size}
+        card = model_card("translation", self.config, get_architecture(self.config.arch).description,
+                          sizes, getattr(self, "run_dir", None))
+        return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite, card=card)
 
 
 class TranslationServer(tf.Module):
