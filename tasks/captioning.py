@@ -324,7 +324,8 @@ class CaptioningTask:
             train_features, valid_features = self.encoder_features(train), self.encoder_features(valid)
         history = recipe.fit_datasets(self.model, self.dataset(train, shuffle=True, features=train_features),
                                       self.dataset(valid, features=valid_features), run_dir,
-                                      self.config.patience, epochs or self.config.epochs, verbose)
+                                      self.config.patience, epochs or self.config.epochs, verbose,
+                                      self.config.time_budget)
         self._decoders = {}
         return history
 

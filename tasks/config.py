@@ -92,6 +92,9 @@ class TrainConfig:
     patience: int = _field(8, "stop after this many epochs without a better validation loss")
     seed: int = _field(0, "seed for splits, shuffling and initialisation")
     bucketing: bool = _field(True, "batch sequences of similar length together")
+    time_budget: float | None = _field(
+        None, "stop training after this many seconds of wall-clock time (checked after every batch)"
+    )
 
 
 @dataclass

@@ -209,7 +209,7 @@ class LanguageModelTask:
             self.model,
             self.dataset(self.encode(train_text, "the training text"), shuffle=True),
             self.dataset(self.encode(valid_text, "the validation text")),
-            run_dir, self.config.patience, epochs or self.config.epochs, verbose,
+            run_dir, self.config.patience, epochs or self.config.epochs, verbose, self.config.time_budget,
         )
 
     # ----------------------------------------------------------------- evaluation

@@ -62,6 +62,9 @@ class TrainConfig:
     clipnorm: float = _field(1.0, "clip gradients to this global norm (0 turns clipping off)")
     patience: int = _field(3, "stop after this many epochs without a better validation loss")
     seed: int = _field(0, "seed for the held-out blocks, shuffling and initialisation")
+    time_budget: float | None = _field(
+        None, "stop training after this many seconds of wall-clock time (checked after every batch)"
+    )
 
 
 @dataclass

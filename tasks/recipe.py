@@ -9,6 +9,7 @@ training and restores the last good weights, and says so.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import keras
@@ -72,6 +73,51 @@ class DivergenceGuard(keras.callbacks.Callback):
             )
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training once `seconds` of wall-clock time have passed since it began.
+
+    The clock is read after every batch, so the epoch in progress ends early (Keras still
+    runs its validation pass, so the history gets a last validation loss). Comparing
+    architectures for the same time, rather than the same number of epochs, is fair to
+    the fast ones (`seqzoo compare --budget`, `seqzoo train --time-budget`).
+
+    Args:
+        seconds: the budget.
+        report: a function that receives a one-line message (default: `print`).
+
+    Examples:
+
+    >>> import numpy as np, keras
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> budget = TimeBudget(0.0, report=lambda message: None)
+    >>> history = model.fit(np.ones((8, 1)), np.ones((8, 1)), batch_size=2, epochs=5,
+    ...                     verbose=0, callbacks=[budget])
+    >>> budget.stopped, len(history.history["loss"])
+    (True, 1)
+    """
+
+    def __init__(self, seconds: float, report=print):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.report = report
+        self.stopped = False
+        self._started = None
+
+    def on_train_begin(self, logs=None):
+        self._started = time.perf_counter()
+        self.stopped = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self._started >= self.seconds:
+            self.stopped = True
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped:
+            self.report(f"time budget of {self.seconds:g} s reached; training stopped.")
+
+
 def make_optimizer(learning_rate: float, clipnorm: float | None) -> keras.optimizers.Optimizer:
     """Adam, with the gradient clipped to a global norm when `clipnorm` is set (the
     standard fix for exploding gradients in recurrent networks, Pascanu et al. 2013)."""
@@ -111,17 +157,22 @@ def training_callbacks(
     return callbacks, guard
 
 
-def fit_datasets(model, train, valid, run_dir, patience: int, epochs: int, verbose="auto") -> dict[str, list[float]]:
+def fit_datasets(
+    model, train, valid, run_dir, patience: int, epochs: int, verbose="auto", time_budget: float | None = None
+) -> dict[str, list[float]]:
     """`model.fit` on seqzoo's own tf.data datasets with `training_callbacks`; returns the
     history as plain floats.
 
     The datasets shuffle themselves (or must keep their order, as truncated BPTT does), so
     Keras' shuffling is off; bucketed datasets have no known length until the first epoch
-    ends, so Keras' note that the input "ran out of data" is noise here.
+    ends, so Keras' note that the input "ran out of data" is noise here. With a
+    `time_budget` (seconds), `TimeBudget` ends training when the time is up.
     """
     import warnings
 
     callbacks, _ = training_callbacks(run_dir, patience)
+    if time_budget:
+        callbacks.append(TimeBudget(time_budget))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*ran out of data.*")
         history = model.fit(

@@ -219,7 +219,7 @@ class SentimentTask:
         self.compile()
         return recipe.fit_datasets(
             self.model, self.dataset(train, shuffle=True), self.dataset(valid), run_dir,
-            self.config.patience, epochs or self.config.epochs, verbose,
+            self.config.patience, epochs or self.config.epochs, verbose, self.config.time_budget,
         )
 
     # ----------------------------------------------------------------- inference

@@ -230,7 +230,8 @@ class TranslationTask:
         """Teacher-forced training with early stopping on the validation loss."""
         self.compile()
         history = recipe.fit_datasets(self.model, self.dataset(train, shuffle=True), self.dataset(valid), run_dir,
-                                      self.config.patience, epochs or self.config.epochs, verbose)
+                                      self.config.patience, epochs or self.config.epochs, verbose,
+                                      self.config.time_budget)
         self._decoders = {}
         return history
 
