@@ -17,11 +17,14 @@ import sys
 from seqzoo.tasks import language_model_cli, sentiment_cli
 from seqzoo.tasks import translation_cli
 from seqzoo.tasks import captioning_cli
+from seqzoo.tasks import inspect_cli
 
 # Commands that span tasks (compare, diagnose, finetune, inspect, ...). Each is a
 # TensorFlow-free module with add_commands(commands), which adds its subparsers and sets
 # `handler` on each. One line per module.
-TOOL_COMMANDS = []
+TOOL_COMMANDS = [
+    inspect_cli,
+]
 from seqzoo.tasks.config import config_fields, field_groups
 
 # One line per task template. Each entry is a TensorFlow-free module that names the task's

@@ -29,6 +29,34 @@ BUILTIN_DATA = {
     "captioning": "digit-strings",
 }
 
+# A request body in TensorFlow Serving's REST "row" format for each task's signatures:
+# POST it to http://HOST:8501/v1/models/NAME:predict. Each instance gives every input
+# once; the server stacks them into the batch. Binary inputs go as {"b64": ...}.
+EXAMPLE_INSTANCES = {
+    "sentiment": {
+        "serving_default": [{"text": "what a wonderful film"}, {"text": "a dull, lifeless mess"}],
+    },
+    "language-model": {
+        "serving_default": [{"prompt": "To be, or not", "max_tokens": 40, "temperature": 0.8, "seed": 1}],
+        "generate": [{"prompt": "To be, or not", "max_tokens": 40, "temperature": 0.8, "top_k": 40,
+                      "top_p": 0.95, "seed": 1}],
+    },
+    "translation": {
+        "serving_default": [{"text": "Monday, March 5, 2021"}, {"text": "Jan 2, 1999"}],
+    },
+    "captioning": {
+        "serving_default": [{"image": {"b64": "<base64 of a JPEG or PNG file>"}}],
+    },
+}
+
+
+def example_request(task: str, signature: str = "serving_default") -> dict[str, Any] | None:
+    """A TensorFlow Serving REST request body for a task's signature, or None."""
+    instances = EXAMPLE_INSTANCES.get(task, {}).get(signature)
+    if instances is None:
+        return None
+    return {"signature_name": signature, "instances": instances}
+
 
 def model_card(
     task: str,
@@ -72,6 +100,9 @@ def model_card(
     }
     if labels is not None:
         card["labels"] = list(labels)
+    requests = {name: example_request(task, name) for name in EXAMPLE_INSTANCES.get(task, {})}
+    if requests:
+        card["example_requests"] = requests
     if run_dir is not None:
         run_dir = Path(run_dir)
         card["run_directory"] = str(run_dir)
@@ -217,6 +248,10 @@ def format_model_card(card: dict[str, Any]) -> str:
         lines.append(f"- run directory: {card['run_directory']}")
     if card.get("signatures"):
         lines += ["", "## Signatures", "", "```"] + format_signatures(card["signatures"]) + ["```"]
+    for name, body in (card.get("example_requests") or {}).items():
+        lines += ["", f"## Request ({name}, TensorFlow Serving REST)", "", "```",
+                  f"curl -d '{json.dumps(body)}' \\",
+                  "    http://localhost:8501/v1/models/MODEL_NAME:predict", "```"]
     settings = card.get("training_config") or {}
     if settings:
         lines += ["", "## How it was trained", "", "```"]

@@ -14,7 +14,8 @@ from seqzoo.tasks.cli import main
 
 from .conftest import toy_reviews, write_csv
 
-SUBCOMMANDS = [[], ["train"], ["train", "sentiment"], ["evaluate"], ["predict"], ["export"], ["archs"], ["datasets"]]
+SUBCOMMANDS = [[], ["train"], ["train", "sentiment"], ["evaluate"], ["predict"], ["export"], ["archs"], ["datasets"],
+               ["inspect"]]
 
 
 def test_every_help_answers_without_importing_tensorflow():

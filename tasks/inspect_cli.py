@@ -1,0 +1,27 @@
+"""`seqzoo inspect DIR`: describe an export or a run directory (no TensorFlow at import)."""
+
+from __future__ import annotations
+
+import json
+
+
+def add_commands(commands) -> None:
+    inspect = commands.add_parser(
+        "inspect",
+        help="describe an export (model card, signatures with input/output names, dtypes and shapes) "
+        "or a run directory (config, vocabulary, metrics)",
+    )
+    inspect.add_argument("path", help="a folder written by `seqzoo export` or `seqzoo train`")
+    inspect.add_argument("--json", action="store_true", help="print the description as JSON")
+    inspect.set_defaults(handler=command_inspect)
+
+
+def command_inspect(args) -> int:
+    from seqzoo.tasks.inspection import format_inspection, inspect_path
+
+    report = inspect_path(args.path)
+    if args.json:
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        print(format_inspection(report), end="")
+    return 0
