@@ -1,0 +1,258 @@
+"""Fine-tuning: a trained run, new data, a new run directory; the source is only read.
+
+`finetune` loads a run directory (or a `.keras` file and its vocabulary folder), applies
+the vocabulary policy (keep / extend / rebuild, see `finetune_vocabulary`), replaces the
+classification head for a new label set, freezes what was asked, trains at a lower
+learning rate and writes a run directory that `evaluate`, `predict`, `export` and
+`finetune` read like any other. `finetune.json` there records where it came from.
+
+What "the extended model predicts old inputs as before" means, before any training:
+for a classifier, the logits of a text whose tokens were all in the old vocabulary are
+the same (so are labels); for generators, the logits of the old tokens are the same, while
+the new tokens add entries to the softmax (their bias starts at the smallest old one), so
+probabilities shift slightly but the ranking of old tokens does not.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import time
+from pathlib import Path
+
+import keras
+
+from seqzoo.tasks.errors import UsageError
+from seqzoo.tasks.finetune_config import FinetuneConfig
+from seqzoo.tasks.finetune_tasks import MODEL_TASKS, TASK_PARTS, frozen_layers
+from seqzoo.tasks.finetune_vocabulary import apply_policy
+from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory, read_json, read_run_info
+from seqzoo.tasks.weight_transfer import VocabularyResize, transfer
+
+FINETUNE_FILE = "finetune.json"
+
+
+def load_source(source: str | Path, vocabulary: str | Path | None = None):
+    """(task name, task object) of a run directory, or of a `.keras` file whose
+    vocabulary folder is `vocabulary` (with config.json there, or the task's defaults)."""
+    path = Path(source)
+    if path.suffix == ".keras":
+        if not path.is_file():
+            raise UsageError(f"{path}: no such model file.")
+        if vocabulary is None:
+            raise UsageError(
+                f"{path} is a bare model: give its vocabulary with --vocabulary DIR (a folder with "
+                "vocabulary.txt and preprocessor.json, as a run directory holds them)."
+            )
+        folder = Path(vocabulary)
+        folder = folder.parent if folder.is_file() else folder
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        name = MODEL_TASKS.get(type(model).__name__)
+        if name is None:
+            raise UsageError(f"{path} holds a {type(model).__name__}, which no seqzoo task fine-tunes.")
+        parts = TASK_PARTS[name]
+        config_class = parts.config_class()
+        config_path = folder / "config.json"
+        config = config_class.from_dict(read_json(config_path)) if config_path.is_file() else config_class()
+        return name, parts.from_files(config, folder, model)
+    name = read_run_info(path).get("task")
+    if name not in TASK_PARTS:
+        raise UsageError(f"{path} holds a {name!r} run, which this seqzoo cannot fine-tune.")
+    return name, TASK_PARTS[name].job_module().load_task(path)
+
+
+def _check_out(source: Path, out: Path) -> None:
+    source, out = source.resolve(), out.resolve()
+    if out == source or source.is_relative_to(out) or out.is_relative_to(source):
+        raise UsageError(f"--out {out} would overlap the source run {source}, which fine-tuning never changes.")
+
+
+def default_out(source: str | Path, root: str | Path = "runs") -> Path:
+    """`runs/NAME-finetuned`, or the first free `runs/NAME-finetuned-N`."""
+    base = Path(root) / f"{Path(source).stem if Path(source).suffix == '.keras' else Path(source).name}-finetuned"
+    candidate, number = base, 2
+    while candidate.exists() and any(candidate.iterdir()):
+        candidate, number = Path(f"{base}-{number}"), number + 1
+    return candidate
+
+
+def _task_config(task, options: FinetuneConfig):
+    """The source config with the new data, learning rate, epochs and seed."""
+    config = dataclasses.replace(task.config)
+    names = {f.name for f in dataclasses.fields(config)}
+    if not options.data:
+        raise UsageError("give the new training data with --data.")
+    # New data: the old held-out files and split lists belong to the old data.
+    for name in ("valid", "test", "split_files", "images"):
+        if name in names:
+            setattr(config, name, None)
+    for name in FinetuneConfig.DATA_FIELDS:
+        value = getattr(options, name)
+        if value is None:
+            continue
+        if name not in names:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} does not apply to a {config.task} run.")
+        setattr(config, name, value)
+    if options.seed is not None:
+        config.seed = options.seed
+    if options.epochs is not None:
+        if options.epochs < 1:
+            raise UsageError(f"--epochs is {options.epochs}; it must be at least 1.")
+        config.epochs = options.epochs
+    return config
+
+
+def _merge_histories(first: dict, second: dict) -> dict:
+    return {k: list(first.get(k, [])) + list(second.get(k, [])) for k in dict.fromkeys([*first, *second])}
+
+
+def _append_history_csv(earlier: Path, later: Path) -> None:
+    """One `history.csv` for both phases, epochs numbered on."""
+    rows = []
+    for path in (earlier, later):
+        if path.is_file():
+            with open(path, newline="", encoding="utf-8") as file:
+                rows += list(csv.DictReader(file))
+    if not rows:
+        return
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    for epoch, row in enumerate(rows):
+        row["epoch"] = str(epoch)
+    with open(later, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    earlier.unlink(missing_ok=True)
+
+
+def finetune(
+    source: str | Path,
+    out: str | Path | None = None,
+    config: FinetuneConfig | None = None,
+    overwrite: bool = False,
+    verbose="auto",
+    **options,
+):
+    """Fine-tune the run at `source` on new data into the run directory `out`.
+
+    Args:
+        source: a run directory, or a `.keras` file (then `config.vocabulary` names its
+            vocabulary folder).
+        out: the new run directory (default: `runs/NAME-finetuned`, never overwritten).
+        config: a `FinetuneConfig`; keyword `options` set its fields instead.
+        overwrite: replace a non-empty `out` (never the source).
+        verbose: Keras' progress setting.
+
+    Returns:
+        (the fine-tuned task object, metrics on the new test split with the metrics before
+        fine-tuning under "before").
+
+    Examples:
+
+    >>> task, metrics = finetune("runs/lstm", "runs/lstm-mine", data="mine.csv",
+    ...                          vocab="extend", freeze="encoder", epochs=3)  # doctest: +SKIP
+    """
+    config = dataclasses.replace(config or FinetuneConfig(), **options)
+    source = Path(source)
+    name, old = load_source(source, config.vocabulary)
+    parts = TASK_PARTS[name]
+    task_config = _task_config(old, config)
+    source_rate = parts.learning_rate(old)
+    task_config.learning_rate = config.learning_rate or source_rate / 10
+    if config.learning_rate is not None and config.learning_rate <= 0:
+        raise UsageError(f"--learning-rate is {config.learning_rate}; it must be positive.")
+    if config.unfreeze_after is not None:
+        if config.freeze == "none":
+            raise UsageError("--unfreeze-after needs --freeze embeddings or --freeze encoder.")
+        if not 0 < config.unfreeze_after < task_config.epochs:
+            raise UsageError(
+                f"--unfreeze-after {config.unfreeze_after} must lie between 0 and --epochs ({task_config.epochs})."
+            )
+    out = Path(out) if out is not None else default_out(source)
+    _check_out(source, out)
+
+    splits = parts.load_splits(task_config)
+    keras.utils.set_random_seed(task_config.seed)
+    preprocessors, resizes, reports = {}, [], []
+    for slot in parts.slots(old):
+        preprocessor = getattr(old, slot.preprocessor_attributes[0])
+        new, mapping, report = apply_policy(
+            slot.name, preprocessor, slot.texts(splits["train"]), config.vocab, config.min_frequency,
+            max_vocabulary=getattr(task_config, "max_vocabulary", None),
+            rebuild_min_frequency=getattr(task_config, "min_frequency", 1),
+        )
+        preprocessors[slot.name] = new
+        reports.append(report)
+        if new is not preprocessor:
+            resizes.append(VocabularyResize(slot.model_attributes, mapping))
+    label_names, num_classes, fresh = parts.labels(old, splits, config.new_labels)
+    model = transfer(old.model, resizes, num_classes=num_classes, fresh=fresh)
+    task = parts.make(old, task_config, preprocessors, model, label_names)
+    frozen = frozen_layers(parts, model, config.freeze)
+    rate_note = "given" if config.learning_rate else f"the source's {source_rate:g} / 10"
+    freeze_note = config.freeze + (f", all trained after {config.unfreeze_after} epochs" if config.unfreeze_after else "")
+    print(
+        f"fine-tuning {name}/{task_config.arch} from {source}: vocabulary {config.vocab}, freeze {freeze_note}, "
+        f"learning rate {task_config.learning_rate:g} ({rate_note}), up to {task_config.epochs} epochs, "
+        f"seed {task_config.seed}" + (", new classification head" if fresh else "")
+    )
+    for report in reports:
+        print(report.line())
+
+    before = parts.evaluate(task, splits["test"]) if config.evaluate_before else None
+    run_dir = create_run_directory(out, overwrite=overwrite)
+    record = {
+        "source": str(source.resolve()),
+        "source_task": name,
+        "vocabularies": {report.name: report.to_dict() for report in reports},
+        "new_labels": bool(fresh),
+        "label_names": label_names,
+        "source_learning_rate": source_rate,
+        "options": config.to_dict(),
+    }
+    atomic_write_json(run_dir / FINETUNE_FILE, record)
+    task.save(run_dir)  # config and vocabulary first, so an interrupted run is still readable
+
+    trainable = [layer.trainable for layer in frozen]
+    for layer in frozen:
+        layer.trainable = False
+    started = time.perf_counter()
+    first_epochs = config.unfreeze_after or task_config.epochs
+    history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, epochs=first_epochs, verbose=verbose)
+    for layer, was in zip(frozen, trainable):
+        layer.trainable = was  # saved as trainable as in the source
+    if config.unfreeze_after:
+        print(f"unfreezing the {config.freeze} after {config.unfreeze_after} epochs")
+        (run_dir / "history.csv").replace(run_dir / "history-frozen.csv")
+        later = task.fit(splits["train"], splits["valid"], run_dir=run_dir,
+                         epochs=task_config.epochs - config.unfreeze_after, verbose=verbose)
+        _append_history_csv(run_dir / "history-frozen.csv", run_dir / "history.csv")
+        history = _merge_histories(history, later)
+    seconds = time.perf_counter() - started
+    task.save(run_dir)
+
+    from seqzoo.tasks.plots import plot_learning_curves
+
+    plot_learning_curves(history, run_dir / "learning_curves.png", title=f"{name} / {task_config.arch} fine-tuned")
+    metrics = dict(parts.evaluate(task, splits["test"]))
+    metrics.update(
+        split="test", training_seconds=round(seconds, 2), epochs=len(history.get("loss", [])),
+        parameters=int(task.model.count_params()), finetuned_from=str(source.resolve()),
+    )
+    if before is not None:
+        metrics["before_finetuning"] = before
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    jobs = parts.job_module()
+    if before is not None:
+        print("before fine-tuning:")
+        jobs.print_metrics(dict(before, split="before fine-tuning"))
+    jobs.print_metrics(metrics)
+    print(f"run directory: {run_dir}")
+    return task, metrics
+
+
+def read_finetune_record(run_dir: str | Path) -> dict | None:
+    """The `finetune.json` of a fine-tuned run, or None for a run trained from scratch."""
+    path = Path(run_dir) / FINETUNE_FILE
+    return read_json(path) if path.is_file() else None

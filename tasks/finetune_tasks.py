@@ -1,0 +1,258 @@
+"""What fine-tuning needs to know about each task template, one small class per task.
+
+Each says where its data and vocabularies are, which sub-models a vocabulary feeds,
+how to assemble a task object from new parts, and what "encoder" means for `--freeze`:
+
+- sentiment: the sequence encoder (embedding and recurrent or Transformer layers); the
+  pooling and the classification head train.
+- language-model: the decoder's embedding and recurrent or Transformer layers; the output
+  layer (and its bias) trains. With tied weights the output matrix is the embedding, so it
+  is frozen with it.
+- translation: the source-side encoder; the whole decoder trains.
+- captioning: everything on the image side (backbone, projection, region positions,
+  initial-state layers); the caption decoder trains.
+
+`--freeze embeddings` freezes every learned token embedding (both languages in translation).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import keras
+
+from seqzoo.data.text_preprocessor import TextPreprocessor
+from seqzoo.tasks.errors import UsageError
+from seqzoo.zoo import TokenEmbedding
+
+
+@dataclass(frozen=True)
+class VocabularySlot:
+    """One vocabulary of a task: its name, the task attributes holding its preprocessor,
+    the model's sub-models it feeds, the folder it is saved in (relative to the run
+    directory) and how to get its texts from a split."""
+
+    name: str
+    preprocessor_attributes: tuple[str, ...]
+    model_attributes: tuple[str, ...]
+    folder: str
+    texts: Callable
+
+
+def _flat_captions(data) -> list[str]:
+    return [caption for captions in data.captions for caption in captions]
+
+
+def _sublayers(layer) -> list[keras.layers.Layer]:
+    return list(layer._flatten_layers(include_self=False, recursive=False))
+
+
+class TaskParts:
+    """The defaults, shared by the tasks whose model has one `encoder` to freeze."""
+
+    name: str
+    jobs: str
+
+    def job_module(self):
+        return importlib.import_module(self.jobs)
+
+    def load_splits(self, config) -> dict:
+        return self.job_module().load_splits(config)
+
+    def evaluate(self, task, split):
+        return task.evaluate(split)
+
+    def learning_rate(self, task) -> float:
+        return float(task.config.learning_rate)
+
+    def encoder_layers(self, model) -> list:
+        return [model.encoder]
+
+    def labels(self, task, splits, new_labels: bool):
+        """(label names, new number of classes or None, attribute of a fresh head or None)."""
+        if new_labels:
+            raise UsageError(f"--new-labels is for sentiment runs; this is a {self.name} run.")
+        return None, None, None
+
+
+class SentimentParts(TaskParts):
+    name, jobs = "sentiment", "seqzoo.tasks.sentiment_job"
+
+    def config_class(self):
+        from seqzoo.tasks.config import SentimentConfig
+
+        return SentimentConfig
+
+    def slots(self, task) -> list[VocabularySlot]:
+        return [VocabularySlot("text", ("preprocessor",), ("encoder",), ".", lambda data: data.texts)]
+
+    def labels(self, task, splits, new_labels: bool):
+        from seqzoo.tasks.sentiment import sorted_label_names
+
+        seen = sorted_label_names([label for split in splits.values() for label in split.labels])
+        if new_labels:
+            names = sorted_label_names(splits["train"].labels)
+            missing = sorted(set(seen) - set(names))
+            if missing:
+                raise UsageError(
+                    f"labels {', '.join(map(repr, missing))} of the validation or test data are not in the "
+                    f"training data {splits['train'].source}."
+                )
+            return names, len(names), "output_dense"
+        unseen = [label for label in seen if label not in task.label_names]
+        if unseen:
+            raise UsageError(
+                f"the new data has labels the model never saw: {', '.join(map(repr, unseen[:10]))} (it knows "
+                f"{', '.join(map(repr, task.label_names))}); pass --new-labels to train a new "
+                "classification head on the new label set (the encoder is kept)."
+            )
+        return task.label_names, None, None
+
+    def make(self, old, config, preprocessors, model, label_names):
+        from seqzoo.tasks.sentiment import SentimentTask
+
+        return SentimentTask(config, preprocessors["text"], model, label_names)
+
+    def from_files(self, config, folder: Path, model):
+        from seqzoo.tasks.sentiment import SentimentTask
+
+        labels = folder / "labels.txt"
+        names = (
+            labels.read_text(encoding="utf-8").splitlines() if labels.is_file()
+            else [str(i) for i in range(model.num_classes)]
+        )
+        return SentimentTask(config, TextPreprocessor.load(folder), model, names)
+
+
+class LanguageModelParts(TaskParts):
+    name, jobs = "language-model", "seqzoo.tasks.language_model_job"
+
+    def config_class(self):
+        from seqzoo.tasks.language_model_config import LanguageModelConfig
+
+        return LanguageModelConfig
+
+    def load_splits(self, config) -> dict:
+        splits, _ = self.job_module().load_splits(config)
+        return splits
+
+    def evaluate(self, task, split):
+        return task.evaluate(split, "the test text")
+
+    def learning_rate(self, task) -> float:
+        return float(task.learning_rate(task.config))
+
+    def slots(self, task) -> list[VocabularySlot]:
+        return [VocabularySlot("text", ("preprocessor",), ("decoder",), ".", lambda text: text.splitlines(True))]
+
+    def encoder_layers(self, model) -> list:
+        decoder = model.decoder
+        output = {id(getattr(decoder, n, None)) for n in ("output_projection", "tied_projection")}
+        return [layer for layer in _sublayers(decoder) if id(layer) not in output]
+
+    def make(self, old, config, preprocessors, model, label_names):
+        from seqzoo.tasks.language_model import LanguageModelTask
+
+        return LanguageModelTask(config, preprocessors["text"], model)
+
+    def from_files(self, config, folder: Path, model):
+        from seqzoo.tasks.language_model import LanguageModelTask
+
+        return LanguageModelTask(config, TextPreprocessor.load(folder), model)
+
+
+class TranslationParts(TaskParts):
+    name, jobs = "translation", "seqzoo.tasks.translation_job"
+
+    def config_class(self):
+        from seqzoo.tasks.translation_config import TranslationConfig
+
+        return TranslationConfig
+
+    def learning_rate(self, task) -> float:
+        return float(task.learning_rate())
+
+    def slots(self, task) -> list[VocabularySlot]:
+        if task.config.shared_vocabulary:
+            return [VocabularySlot("shared", ("source_preprocessor", "target_preprocessor"), ("encoder", "decoder"),
+                                   "source", lambda data: list(data.sources) + list(data.targets))]
+        return [
+            VocabularySlot("source", ("source_preprocessor",), ("encoder",), "source", lambda data: list(data.sources)),
+            VocabularySlot("target", ("target_preprocessor",), ("decoder",), "target", lambda data: list(data.targets)),
+        ]
+
+    def make(self, old, config, preprocessors, model, label_names):
+        from seqzoo.tasks.translation import TranslationTask
+
+        source = preprocessors.get("source", preprocessors.get("shared"))
+        target = preprocessors.get("target", preprocessors.get("shared"))
+        return TranslationTask(config, source, target, model)
+
+    def from_files(self, config, folder: Path, model):
+        from seqzoo.tasks.translation import TranslationTask
+
+        source = TextPreprocessor.load(folder / "source")
+        target = source if config.shared_vocabulary else TextPreprocessor.load(folder / "target")
+        return TranslationTask(config, source, target, model)
+
+
+class CaptioningParts(TaskParts):
+    name, jobs = "captioning", "seqzoo.tasks.captioning_job"
+
+    def config_class(self):
+        from seqzoo.tasks.captioning_config import CaptioningConfig
+
+        return CaptioningConfig
+
+    def slots(self, task) -> list[VocabularySlot]:
+        return [VocabularySlot("caption", ("preprocessor",), ("decoder",), "captions", _flat_captions)]
+
+    def encoder_layers(self, model) -> list:
+        return [layer for layer in _sublayers(model) if layer is not model.decoder]
+
+    def make(self, old, config, preprocessors, model, label_names):
+        from seqzoo.tasks.captioning import CaptioningTask
+
+        return CaptioningTask(config, preprocessors["caption"], model)
+
+    def from_files(self, config, folder: Path, model):
+        from seqzoo.tasks.captioning import CaptioningTask
+
+        return CaptioningTask(config, TextPreprocessor.load(folder / "captions"), model)
+
+
+# One line per task template.
+TASK_PARTS: dict[str, TaskParts] = {
+    "sentiment": SentimentParts(),
+    "language-model": LanguageModelParts(),
+    "translation": TranslationParts(),
+    "captioning": CaptioningParts(),
+}
+
+# The task of a bare `.keras` file, from its model class.
+MODEL_TASKS = {
+    "SequenceClassifier": "sentiment",
+    "LanguageModel": "language-model",
+    "EncoderDecoderModel": "translation",
+    "ImageCaptioner": "captioning",
+}
+
+
+def frozen_layers(parts: TaskParts, model, which: str) -> list:
+    """The layers `--freeze which` makes non-trainable."""
+    if which == "none":
+        return []
+    if which == "embeddings":
+        layers = [
+            layer for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, TokenEmbedding) and layer.mode == "learned"
+        ]
+        if not layers:
+            raise UsageError("--freeze embeddings: this model has no learned token embedding (one-hot input).")
+        return layers
+    if which == "encoder":
+        return parts.encoder_layers(model)
+    raise UsageError(f"--freeze {which!r}: use none, embeddings or encoder.")
