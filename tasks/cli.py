@@ -17,19 +17,14 @@ import sys
 from seqzoo.tasks import language_model_cli, sentiment_cli
 from seqzoo.tasks import translation_cli
 from seqzoo.tasks import captioning_cli
-from seqzoo.tasks import diagnose_cli, embeddings_cli
 from seqzoo.tasks import inspect_cli
-from seqzoo.tasks import compare_cli
 from seqzoo.tasks import finetune_cli
 
 # Commands that span tasks (compare, diagnose, finetune, inspect, ...). Each is a
 # TensorFlow-free module with add_commands(commands), which adds its subparsers and sets
 # `handler` on each. One line per module.
 TOOL_COMMANDS = [
-    diagnose_cli,
-    embeddings_cli,
     inspect_cli,
-    compare_cli,
     finetune_cli,
 ]
 from seqzoo.tasks.config import config_fields, field_groups
