@@ -18,6 +18,7 @@ from seqzoo.tasks import language_model_cli, sentiment_cli
 from seqzoo.tasks import translation_cli
 from seqzoo.tasks import captioning_cli
 from seqzoo.tasks import inspect_cli
+from seqzoo.tasks import compare_cli
 from seqzoo.tasks import finetune_cli
 
 # Commands that span tasks (compare, diagnose, finetune, inspect, ...). Each is a
@@ -25,6 +26,7 @@ from seqzoo.tasks import finetune_cli
 # `handler` on each. One line per module.
 TOOL_COMMANDS = [
     inspect_cli,
+    compare_cli,
     finetune_cli,
 ]
 from seqzoo.tasks.config import config_fields, field_groups
