@@ -30,7 +30,8 @@ from seqzoo.tasks import recipe
 from seqzoo.tasks.captioning_config import DEFAULT_DATASET, CaptioningConfig
 from seqzoo.tasks.captioning_metrics import caption_metrics
 from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.run_directory import atomic_write_text, read_json, read_run_info, write_run_info
+from seqzoo.tasks.model_files import load_keras_model
+from seqzoo.tasks.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
 from seqzoo.tasks.samplers import beam_search, sample
 from seqzoo.tasks.detokenization import tidy_text
 from seqzoo.tasks.sequence_loss import MaskedSequenceLoss, masked_accuracy
@@ -418,9 +419,9 @@ class CaptioningTask:
     def load(cls, run_dir) -> "CaptioningTask":
         run_dir = Path(run_dir)
         read_run_info(run_dir, "captioning")
-        config = CaptioningConfig.from_dict(read_json(run_dir / "config.json"))
+        config = read_config(run_dir, CaptioningConfig)
         preprocessor = TextPreprocessor.load(run_dir / "captions")
-        model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True, compile=False)
+        model = load_keras_model(run_dir / "model.keras", compile=False)  # Keras safe mode
         task = cls(config, preprocessor, model)
         task.run_dir = run_dir  # the export's model card reads its metrics.json
         return task

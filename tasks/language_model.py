@@ -29,9 +29,10 @@ from seqzoo.data.language_model_windows import (
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks import recipe
 from seqzoo.tasks.errors import UsageError
+from seqzoo.tasks.model_files import load_keras_model
 from seqzoo.tasks.language_model_config import LanguageModelConfig
 from seqzoo.tasks.language_model_generator import LanguageModelGenerator
-from seqzoo.tasks.run_directory import atomic_write_text, read_json, read_run_info, write_run_info
+from seqzoo.tasks.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
 from seqzoo.zoo import LanguageModel, RecurrentDecoder, TransformerDecoder
 
 TASK = "language-model"
@@ -295,9 +296,9 @@ class LanguageModelTask:
         """Read a run directory written by `save` (the model is loaded in Keras safe mode)."""
         run_dir = Path(run_dir)
         read_run_info(run_dir, TASK)
-        config = LanguageModelConfig.from_dict(read_json(run_dir / "config.json"))
+        config = read_config(run_dir, LanguageModelConfig)
         preprocessor = TextPreprocessor.load(run_dir)
-        model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
+        model = load_keras_model(run_dir / "model.keras")  # Keras safe mode
         task = cls(config, preprocessor, model)
         task.run_dir = run_dir  # the export's model card reads its metrics.json
         return task

@@ -118,3 +118,21 @@ def read_run_info(run_dir: str | os.PathLike, task: str | None = None) -> dict[s
     if task is not None and info.get("task") != task:
         raise UsageError(f"{run_dir} holds a {info.get('task')} run, not a {task} run.")
     return info
+
+
+def read_config(run_dir: str | os.PathLike, config_class: type):
+    """`config.json` of a run as `config_class`. Settings this seqzoo does not know (a
+    run made by a newer seqzoo) are refused naming them and the version that wrote them."""
+    run_dir = Path(run_dir)
+    path = run_dir / "config.json"
+    values = read_json(path)
+    try:
+        return config_class.from_dict(values)
+    except (TypeError, ValueError) as error:
+        from seqzoo.tasks.versions import seqzoo_version
+
+        info = read_json(run_dir / "run.json") if (run_dir / "run.json").is_file() else {}
+        raise UsageError(
+            f"{path}: {error}; the run was written by seqzoo {info.get('seqzoo_version', '?')} and this is "
+            f"seqzoo {seqzoo_version()}: upgrade seqzoo to read it."
+        ) from None

@@ -22,10 +22,11 @@ from seqzoo.tasks import recipe
 from seqzoo.tasks.classification_metrics import classification_metrics
 from seqzoo.tasks.config import SentimentConfig
 from seqzoo.tasks.errors import UsageError
+from seqzoo.tasks.model_files import load_keras_model
 from seqzoo.tasks.run_directory import (
     atomic_write_json,
     atomic_write_text,
-    read_json,
+    read_config,
     read_run_info,
     write_run_info,
 )
@@ -269,10 +270,10 @@ class SentimentTask:
         """Read a run directory written by `save` (the model is loaded in Keras safe mode)."""
         run_dir = Path(run_dir)
         read_run_info(run_dir, "sentiment")
-        config = SentimentConfig.from_dict(read_json(run_dir / "config.json"))
+        config = read_config(run_dir, SentimentConfig)
         preprocessor = TextPreprocessor.load(run_dir)
         label_names = (run_dir / "labels.txt").read_text(encoding="utf-8").splitlines()
-        model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
+        model = load_keras_model(run_dir / "model.keras")  # Keras safe mode
         task = cls(config, preprocessor, model, label_names)
         task.run_dir = run_dir  # the export's model card reads its metrics.json
         return task

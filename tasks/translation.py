@@ -23,7 +23,8 @@ from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.data.vocabulary import END_ID, START_ID
 from seqzoo.tasks import recipe
 from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.run_directory import atomic_write_text, read_json, read_run_info, write_run_info
+from seqzoo.tasks.model_files import load_keras_model
+from seqzoo.tasks.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
 from seqzoo.tasks.detokenization import tidy_text
 from seqzoo.tasks.samplers import beam_search, sample
 from seqzoo.tasks.sequence_loss import MaskedSequenceLoss, masked_accuracy
@@ -351,10 +352,10 @@ class TranslationTask:
     def load(cls, run_dir) -> "TranslationTask":
         run_dir = Path(run_dir)
         read_run_info(run_dir, "translation")
-        config = TranslationConfig.from_dict(read_json(run_dir / "config.json"))
+        config = read_config(run_dir, TranslationConfig)
         source = TextPreprocessor.load(run_dir / "source")
         target = source if config.shared_vocabulary else TextPreprocessor.load(run_dir / "target")
-        model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True, compile=False)
+        model = load_keras_model(run_dir / "model.keras", compile=False)  # Keras safe mode
         task = cls(config, source, target, model)
         task.run_dir = run_dir  # the export's model card reads its metrics.json
         return task
