@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -126,42 +127,38 @@ def _append_history_csv(earlier: Path, later: Path) -> None:
     earlier.unlink(missing_ok=True)
 
 
-def finetune(
-    source: str | Path,
-    out: str | Path | None = None,
-    config: FinetuneConfig | None = None,
-    overwrite: bool = False,
-    verbose="auto",
-    **options,
-):
-    """Fine-tune the run at `source` on new data into the run directory `out`.
+@dataclass
+class FinetunePlan:
+    """Everything decided before training: the prepared task (new vocabulary, copied
+    weights, new head) and what to freeze. `plan_finetuning` makes it, `run_plan` trains."""
 
-    Args:
-        source: a run directory, or a `.keras` file (then `config.vocabulary` names its
-            vocabulary folder).
-        out: the new run directory (default: `runs/NAME-finetuned`, never overwritten).
-        config: a `FinetuneConfig`; keyword `options` set its fields instead.
-        overwrite: replace a non-empty `out` (never the source).
-        verbose: Keras' progress setting.
+    name: str
+    source: Path
+    out: Path
+    config: FinetuneConfig
+    source_task: object
+    task: object
+    splits: dict
+    reports: list
+    frozen: list
+    fresh_head: bool
+    label_names: list | None
+    source_learning_rate: float
 
-    Returns:
-        (the fine-tuned task object, metrics on the new test split with the metrics before
-        fine-tuning under "before").
 
-    Examples:
-
-    >>> task, metrics = finetune("runs/lstm", "runs/lstm-mine", data="mine.csv",
-    ...                          vocab="extend", freeze="encoder", epochs=3)  # doctest: +SKIP
-    """
+def plan_finetuning(source: str | Path, out: str | Path | None = None, config: FinetuneConfig | None = None,
+                    **options) -> FinetunePlan:
+    """Read the source and the new data, apply the vocabulary and label policies and copy
+    the weights; nothing is written. Arguments as for `finetune`."""
     config = dataclasses.replace(config or FinetuneConfig(), **options)
     source = Path(source)
     name, old = load_source(source, config.vocabulary)
     parts = TASK_PARTS[name]
     task_config = _task_config(old, config)
     source_rate = parts.learning_rate(old)
-    task_config.learning_rate = config.learning_rate or source_rate / 10
     if config.learning_rate is not None and config.learning_rate <= 0:
         raise UsageError(f"--learning-rate is {config.learning_rate}; it must be positive.")
+    task_config.learning_rate = config.learning_rate or source_rate / 10
     if config.unfreeze_after is not None:
         if config.freeze == "none":
             raise UsageError("--unfreeze-after needs --freeze embeddings or --freeze encoder.")
@@ -190,30 +187,69 @@ def finetune(
     model = transfer(old.model, resizes, num_classes=num_classes, fresh=fresh)
     task = parts.make(old, task_config, preprocessors, model, label_names)
     frozen = frozen_layers(parts, model, config.freeze)
-    rate_note = "given" if config.learning_rate else f"the source's {source_rate:g} / 10"
+    return FinetunePlan(name, source, out, config, old, task, splits, reports, frozen, bool(fresh), label_names,
+                        source_rate)
+
+
+def finetune(
+    source: str | Path,
+    out: str | Path | None = None,
+    config: FinetuneConfig | None = None,
+    overwrite: bool = False,
+    verbose="auto",
+    **options,
+):
+    """Fine-tune the run at `source` on new data into the run directory `out`.
+
+    Args:
+        source: a run directory, or a `.keras` file (then `config.vocabulary` names its
+            vocabulary folder).
+        out: the new run directory (default: `runs/NAME-finetuned`, never overwritten).
+        config: a `FinetuneConfig`; keyword `options` set its fields instead.
+        overwrite: replace a non-empty `out` (never the source).
+        verbose: Keras' progress setting.
+
+    Returns:
+        (the fine-tuned task object, metrics on the new test split with the metrics before
+        fine-tuning under "before_finetuning").
+
+    Examples:
+
+    >>> task, metrics = finetune("runs/lstm", "runs/lstm-mine", data="mine.csv",
+    ...                          vocab="extend", freeze="encoder", epochs=3)  # doctest: +SKIP
+    """
+    return run_plan(plan_finetuning(source, out, config, **options), overwrite=overwrite, verbose=verbose)
+
+
+def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
+    """Train a planned fine-tuning and fill its run directory; returns (task, metrics)."""
+    config, task, name, source = plan.config, plan.task, plan.name, plan.source
+    task_config, splits, parts = task.config, plan.splits, TASK_PARTS[plan.name]
+    rate_note = "given" if config.learning_rate else f"the source's {plan.source_learning_rate:g} / 10"
     freeze_note = config.freeze + (f", all trained after {config.unfreeze_after} epochs" if config.unfreeze_after else "")
     print(
         f"fine-tuning {name}/{task_config.arch} from {source}: vocabulary {config.vocab}, freeze {freeze_note}, "
         f"learning rate {task_config.learning_rate:g} ({rate_note}), up to {task_config.epochs} epochs, "
-        f"seed {task_config.seed}" + (", new classification head" if fresh else "")
+        f"seed {task_config.seed}" + (", new classification head" if plan.fresh_head else "")
     )
-    for report in reports:
+    for report in plan.reports:
         print(report.line())
 
     before = parts.evaluate(task, splits["test"]) if config.evaluate_before else None
-    run_dir = create_run_directory(out, overwrite=overwrite)
+    run_dir = create_run_directory(plan.out, overwrite=overwrite)
     record = {
         "source": str(source.resolve()),
         "source_task": name,
-        "vocabularies": {report.name: report.to_dict() for report in reports},
-        "new_labels": bool(fresh),
-        "label_names": label_names,
-        "source_learning_rate": source_rate,
+        "vocabularies": {report.name: report.to_dict() for report in plan.reports},
+        "new_labels": plan.fresh_head,
+        "label_names": plan.label_names,
+        "source_learning_rate": plan.source_learning_rate,
         "options": config.to_dict(),
     }
     atomic_write_json(run_dir / FINETUNE_FILE, record)
     task.save(run_dir)  # config and vocabulary first, so an interrupted run is still readable
 
+    frozen = plan.frozen
     trainable = [layer.trainable for layer in frozen]
     for layer in frozen:
         layer.trainable = False
@@ -222,6 +258,10 @@ def finetune(
     history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, epochs=first_epochs, verbose=verbose)
     for layer, was in zip(frozen, trainable):
         layer.trainable = was  # saved as trainable as in the source
+    if frozen:
+        # A fresh optimizer for the unfrozen weights (and one whose saved state matches
+        # the saved model's trainable weights, so loading the run does not warn).
+        task.compile()
     if config.unfreeze_after:
         print(f"unfreezing the {config.freeze} after {config.unfreeze_after} epochs")
         (run_dir / "history.csv").replace(run_dir / "history-frozen.csv")

@@ -4,6 +4,7 @@ shifted toy distribution learned while the extended model first predicts as befo
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import shutil
 from pathlib import Path
@@ -14,11 +15,12 @@ import pytest
 from seqzoo.tasks.cli import main
 from seqzoo.tasks.config import SentimentConfig
 from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.finetune import finetune, load_source
+from seqzoo.tasks.finetune import finetune, plan_finetuning
 from seqzoo.tasks.sentiment import SentimentTask
 from seqzoo.tasks.sentiment_job import train_run
 
 from .conftest import toy_reviews, write_csv
+from .test_cli import _fails
 
 NEW_FILLER = "la una pelicula historia fue es y esto con de".split()
 
@@ -90,17 +92,75 @@ def test_extend_keeps_old_predictions_then_learns_the_shifted_data(source_run, c
 
 def test_the_extended_model_gives_the_old_logits_before_training(source_run):
     folder, run, old, new = source_run
-    source = SentimentTask.load(run)
-    # No epochs is not allowed, so build the extended task as finetune does and compare.
-    from seqzoo.tasks.finetune_vocabulary import apply_policy
-    from seqzoo.tasks.weight_transfer import VocabularyResize, transfer
-
-    texts = [text for text, _ in shifted_reviews(100)]
-    preprocessor, mapping, report = apply_policy("text", source.preprocessor, texts, "extend")
-    assert report.new_size > report.old_size
-    model = transfer(source.model, [VocabularyResize(("encoder",), mapping)])
-    extended = SentimentTask(source.config, preprocessor, model, source.label_names)
+    plan = plan_finetuning(run, folder / "unused", data=str(new), vocab="extend", min_frequency=1)
+    source, extended = plan.source_task, plan.task
+    assert extended.preprocessor.vocabulary_size > source.preprocessor.vocabulary_size
     old_texts = [text for text, _ in toy_reviews(40, seed=9)]
     np.testing.assert_array_equal(extended.predict_probabilities(old_texts), source.predict_probabilities(old_texts))
     old_rows = source.model.get_weights()[0]
-    np.testing.assert_array_equal(model.get_weights()[0][: len(old_rows)], old_rows)
+    np.testing.assert_array_equal(plan.task.model.get_weights()[0][: len(old_rows)], old_rows)
+    assert not (folder / "unused").exists()  # planning writes nothing
+
+
+def test_keep_counts_and_reports_the_out_of_vocabulary_tokens(source_run, capsys):
+    folder, run, old, new = source_run
+    plan = plan_finetuning(run, folder / "kept", data=str(new))
+    report = plan.reports[0]
+    assert plan.task.preprocessor is plan.source_task.preprocessor
+    assert report.tokens > 0 and report.out_of_vocabulary == report.tokens  # every word is new
+    assert set(report.examples) == set(NEW_FILLER) | {"superb", "dreadful"}
+    line = report.line()
+    assert f"{report.out_of_vocabulary} of {report.tokens} tokens (100.0%)" in line and "e.g." in line
+
+
+def test_an_unseen_label_under_keep_is_one_line_suggesting_new_labels(source_run, capsys):
+    folder, run, old, new = source_run
+    topics = write_csv(folder / "topics.csv", shifted_reviews(60, labels=("sport", "music", "pos")))
+    _fails(capsys, ["finetune", str(run), "--data", str(topics), "--out", str(folder / "topics-run")],
+           "--new-labels", "'music'", "'sport'")
+    assert not (folder / "topics-run").exists()
+
+
+def test_new_labels_get_a_new_head_on_the_frozen_encoder(source_run):
+    folder, run, old, new = source_run
+    topics = write_csv(folder / "topics3.csv", shifted_reviews(150, labels=("sport", "music", "news")))
+    task, metrics = finetune(run, folder / "topics", data=str(topics), new_labels=True, freeze="encoder",
+                             vocab="extend", epochs=2, learning_rate=0.02, evaluate_before=False, verbose=0)
+    source = SentimentTask.load(run)
+    assert task.label_names == ["music", "news", "sport"]
+    assert task.model.output_dense.kernel.shape[-1] == 3
+    old_size = source.preprocessor.vocabulary_size
+    for old_weight, new_weight in zip(source.model.encoder.get_weights(), task.model.encoder.get_weights()):
+        if old_weight.shape == new_weight.shape:
+            np.testing.assert_array_equal(old_weight, new_weight)  # frozen through training
+        else:
+            np.testing.assert_array_equal(old_weight, new_weight[:old_size])
+    reloaded = SentimentTask.load(folder / "topics")
+    assert reloaded.label_names == task.label_names
+    assert all(layer.trainable for layer in reloaded.model.encoder._flatten_layers())  # saved unfrozen
+
+
+def test_a_keras_file_and_its_vocabulary_fine_tune_from_the_command_line(source_run, capsys):
+    folder, run, old, new = source_run
+    bare = folder / "bare"
+    bare.mkdir(exist_ok=True)
+    shutil.copy(run / "model.keras", bare / "classifier.keras")
+    for name in ("vocabulary.txt", "preprocessor.json", "labels.txt"):
+        shutil.copy(run / name, bare / name)
+    out = folder / "from-keras"
+    code = main(["finetune", str(bare / "classifier.keras"), "--vocabulary", str(bare), "--data", str(new),
+                 "--vocab", "extend", "--freeze", "embeddings", "--unfreeze-after", "1", "--epochs", "2",
+                 "--no-evaluate-before", "--out", str(out), "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "freeze embeddings, all trained after 1 epochs" in printed and "/ 10)" in printed
+    record = json.loads((out / "finetune.json").read_text())
+    assert record["vocabularies"]["text"]["added"] >= 2 and record["options"]["vocab"] == "extend"
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header and two epochs
+    assert main(["evaluate", str(out), "--json"]) == 0  # the new run reads like any run
+
+
+def test_the_source_is_never_the_output(source_run, capsys):
+    folder, run, old, new = source_run
+    _fails(capsys, ["finetune", str(run), "--data", str(new), "--out", str(run), "--overwrite"], "never changes")
+    assert (run / "model.keras").is_file()
