@@ -32,7 +32,7 @@ from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory
 
 # Epochs of a run with a time budget and no --epochs: the budget (or early stopping) ends it.
 UNLIMITED_EPOCHS = 1_000_000
-_BUDGET = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|m|min|s|sec)?", re.IGNORECASE)
+_BUDGET = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(min|sec|h|m|s)?", re.IGNORECASE)
 _SECONDS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
 
 

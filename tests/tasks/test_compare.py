@@ -1,0 +1,154 @@
+"""`seqzoo compare`: every architecture on the same data, a report whose figures are the
+runs' own, failures reported with their reason, Ctrl-C keeping the finished runs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from seqzoo.tasks.cli import main
+from seqzoo.tasks.compare import parse_budget
+from seqzoo.tasks.compare_report import TASK_METRICS, format_number
+from seqzoo.tasks.errors import UsageError
+
+from .conftest import toy_reviews, write_csv
+
+TINY = ["--epochs", "1", "--units", "4", "--embedding-dim", "4", "--batch-size", "16", "--quiet"]
+
+
+def _compare(out, data, archs, *extra) -> int:
+    return main(["compare", "sentiment", "--archs", archs, "--data", str(data), "--out", str(out), *TINY, *extra])
+
+
+def _table(report_md: str) -> dict[str, dict[str, str]]:
+    """The per-run table of report.md as {run: {column: cell}}."""
+    lines = report_md.split("## Runs\n", 1)[1].strip().splitlines()
+    cells = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines if line.startswith("|")]
+    header, rows = cells[0], cells[2:]
+    return {row[0]: dict(zip(header, row)) for row in rows}
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """rnn and gru train; the transformer refuses the one-hot embedding (a bad config for
+    that architecture only), and the comparison goes on."""
+    root = tmp_path_factory.mktemp("compare")
+    data = write_csv(root / "reviews.csv", toy_reviews(120))
+    out = root / "report"
+    code = _compare(out, data, "rnn,transformer,gru", "--embedding", "one-hot")
+    return code, out, data
+
+
+def test_budget_parsing():
+    assert parse_budget("10m") == 600 and parse_budget("90s") == 90 and parse_budget("1h") == 3600
+    assert parse_budget("1h30m") == 5400 and parse_budget("45") == 45 and parse_budget("2.5min") == 150
+    for bad in ("", "soon", "10x", "0s", "m"):
+        with pytest.raises(UsageError):
+            parse_budget(bad)
+
+
+def test_bad_budget_and_unknown_arch_are_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["compare", "sentiment", "--budget", "ten minutes", "--out", str(tmp_path / "r")])
+    assert stop.value.code == 2 and "give a duration" in capsys.readouterr().err
+    assert main(["compare", "sentiment", "--archs", "lstm,lstn", "--out", str(tmp_path / "r")]) == 2
+    assert "unknown architecture(s) lstn" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_existing_report_directory_is_never_overwritten(tmp_path, capsys):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "results.json").write_text("earlier work")
+    assert main(["compare", "sentiment", "--archs", "rnn", "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "results.json").read_text() == "earlier work"
+
+
+def test_compare_reports_every_run_with_the_figures_of_its_metrics_json(compared):
+    code, out, _ = compared
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["status"] == "finished"
+    assert [(run["name"], run["status"]) for run in results["runs"]] == [
+        ("rnn", "ok"), ("transformer", "failed"), ("gru", "ok")]
+    table = _table((out / "report.md").read_text())
+    assert table["transformer"]["status"] == "failed"
+    assert "needs --embedding learned" in table["transformer"]["stopped by / reason"]
+    for name in ("rnn", "gru"):
+        metrics = json.loads((out / "runs" / name / "metrics.json").read_text())
+        row = table[name]
+        for key, title, decimals in TASK_METRICS["sentiment"]:
+            assert row[title] == format_number(metrics[key], decimals)
+        assert row["parameters"] == format_number(metrics["parameters"], 0)
+        assert row["training s"] == format_number(metrics["training_seconds"], 2)
+        run = next(r for r in results["runs"] if r["name"] == name)
+        # 96 training examples, one epoch.
+        assert run["throughput"]["items_per_epoch"] == 96 and run["epochs_trained"] == 1
+        assert math.isclose(run["throughput"]["value"], 96 / metrics["training_seconds"], rel_tol=0.01)
+        assert run["memory"]["bytes"] > 10 * 2**20
+        assert sum(row["examples"] for row in run["by_length"]) == metrics["examples"]
+        assert (out / "runs" / name / "model.keras").exists()  # kept, so it can be exported
+    rnn, _, gru = results["runs"]
+    assert rnn["fingerprints"] == gru["fingerprints"] and rnn["splits"] == gru["splits"]
+    assert "Warning" not in (out / "report.md").read_text()
+
+
+def test_html_report_holds_its_plots_inline(compared):
+    _, out, _ = compared
+    page = (out / "report.html").read_text()
+    images = page.split('src="data:image/png;base64,')[1:]
+    assert len(images) == 2  # learning curves, accuracy by input length
+    for image in images:
+        assert base64.b64decode(image.split('"', 1)[0]).startswith(b"\x89PNG")
+    assert "needs --embedding learned" in page
+
+
+@pytest.mark.slow
+def test_the_same_seed_gives_the_same_numbers(compared, tmp_path):
+    _, out, data = compared
+    assert _compare(tmp_path / "again", data, "rnn", "--embedding", "one-hot") == 0
+    first = json.loads((out / "runs" / "rnn" / "metrics.json").read_text())
+    second = json.loads((tmp_path / "again" / "runs" / "rnn" / "metrics.json").read_text())
+    for key in ("accuracy", "macro_f1", "confusion_matrix", "parameters"):
+        assert first[key] == second[key]
+    histories = [json.loads((root / "results.json").read_text())["runs"][0]["history"]
+                 for root in (out, tmp_path / "again")]
+    assert histories[0] == histories[1]
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_finished_runs_and_their_report(tmp_path):
+    data = write_csv(tmp_path / "reviews.csv", toy_reviews(120))
+    out = tmp_path / "report"
+    command = [sys.executable, "-m", "seqzoo.tasks.cli", "compare", "sentiment", "--archs", "rnn,gru,lstm",
+               "--data", str(data), "--out", str(out), *TINY, "--epochs", "1000", "--budget", "3s"]
+    parent = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    results_path = out / "results.json"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and parent.poll() is None:
+        if results_path.exists() and json.loads(results_path.read_text())["runs"]:
+            break
+        time.sleep(0.5)
+    time.sleep(2)  # into the second run
+    parent.send_signal(signal.SIGINT)
+    output, _ = parent.communicate(timeout=120)
+    assert parent.returncode == 130, output
+    results = json.loads(results_path.read_text())
+    assert results["status"] == "interrupted"
+    first = results["runs"][0]
+    assert first["name"] == "rnn" and first["status"] == "ok"
+    assert first["stopped_by"] == "time budget" and first["metrics"]["training_seconds"] >= 3
+    assert 0 < first["epochs_trained"]
+    assert [run["status"] for run in results["runs"][1:]] in ([], ["interrupted"])
+    assert "| rnn | ok |" in (out / "report.md").read_text()
+    assert "report of the 1 finished run(s)" in output
+    assert not any(run["name"] == "lstm" for run in results["runs"])
