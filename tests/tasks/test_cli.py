@@ -15,7 +15,7 @@ from seqzoo.tasks.cli import main
 from .conftest import toy_reviews, write_csv
 
 SUBCOMMANDS = [[], ["train"], ["train", "sentiment"], ["evaluate"], ["predict"], ["export"], ["archs"], ["datasets"],
-               ["inspect"]]
+               ["inspect"], ["compare"], ["compare", "translation"]]
 
 
 def test_every_help_answers_without_importing_tensorflow():
