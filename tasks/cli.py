@@ -17,6 +17,7 @@ import sys
 from seqzoo.tasks import language_model_cli, sentiment_cli
 from seqzoo.tasks import translation_cli
 from seqzoo.tasks import captioning_cli
+from seqzoo.tasks import diagnose_cli
 from seqzoo.tasks import inspect_cli
 from seqzoo.tasks import compare_cli
 from seqzoo.tasks import finetune_cli
@@ -25,6 +26,7 @@ from seqzoo.tasks import finetune_cli
 # TensorFlow-free module with add_commands(commands), which adds its subparsers and sets
 # `handler` on each. One line per module.
 TOOL_COMMANDS = [
+    diagnose_cli,
     inspect_cli,
     compare_cli,
     finetune_cli,

@@ -16,6 +16,7 @@ from .conftest import toy_reviews, write_csv
 
 SUBCOMMANDS = [[], ["train"], ["train", "sentiment"], ["evaluate"], ["predict"], ["export"], ["archs"], ["datasets"],
                ["inspect"], ["compare"], ["compare", "translation"]]
+SUBCOMMANDS += [["diagnose"], ["diagnose", "gradients"], ["diagnose", "gates"]]
 
 
 def test_every_help_answers_without_importing_tensorflow():

@@ -1,0 +1,213 @@
+"""The jobs behind `seqzoo diagnose gradients` and `seqzoo diagnose gates`.
+
+Fresh models are built the way their template builds them (`SentimentTask.build`,
+`LanguageModelTask.build`, with the vocabulary of the task's data), trained ones are read
+from run directories; both are measured on the same kind of inputs: windows of real token
+ids cut from the data's token stream.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from seqzoo.tasks.errors import UsageError
+from seqzoo.tasks.gradient_diagnostics import (
+    GradientProfile,
+    classifier_state_gradients,
+    format_table,
+    language_model_state_gradients,
+    plot_gradient_profiles,
+    scale_recurrent_weights,
+)
+from seqzoo.tasks.run_parts import load_task, reading_stack
+
+DIAGNOSED_TASKS = ("sentiment", "language-model")
+
+
+# ----------------------------------------------------------------------------- inputs
+def _cut(stream, companion, length: int, batch: int, seed: int, what: str):
+    """`batch` seeded windows of `length` ids from `stream`, the companion array (labels
+    or next tokens, aligned with the stream) and each window's start."""
+    keep = stream != 0  # never padding: every unrolled step must be real
+    stream, companion = stream[keep], companion[keep]
+    starts = len(stream) - length
+    if starts < 1:
+        raise UsageError(f"{what} hold {len(stream)} tokens, fewer than --length {length} + 1.")
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(starts, size=batch, replace=starts < batch)
+    windows = np.stack([stream[s : s + length] for s in chosen]).astype(np.int32)
+    return windows, companion, chosen
+
+
+def _measure(task_name: str, task, inputs_source, args, name: str, recurrent_scale: float) -> GradientProfile:
+    stack = reading_stack(task_name, task)
+    notes = []
+    if recurrent_scale != 1.0:
+        scale_recurrent_weights(stack.layer, recurrent_scale)
+        notes.append(f"recurrent weights x {recurrent_scale}")
+    if task_name == "sentiment":
+        stream_ids = task.encode(inputs_source.texts)
+        stream = stream_ids.flat_values.numpy()
+        owner = np.repeat(task.label_ids(inputs_source), stream_ids.row_lengths().numpy())
+        windows, labels, starts = _cut(stream, owner, args.length, args.batch, args.seed, "the sentiment texts")
+        norms, parameter_norm = classifier_state_gradients(task.model, windows, labels[starts])
+        clipnorm = task.clipnorm()
+    else:
+        stream = task.encode(inputs_source, "the text")
+        windows, following, starts = _cut(stream[:-1], stream[1:], args.length, args.batch, args.seed, "the text")
+        norms, parameter_norm = language_model_state_gradients(
+            task.model.decoder, windows, following[starts + args.length - 1]
+        )
+        clipnorm = task.config.clipnorm or None
+    return GradientProfile(name, norms, parameter_norm, clipnorm, recurrent_scale, notes)
+
+
+def _fresh_task(task_name: str, arch: str, args):
+    """A freshly initialised task (seeded), built on its template's data, and the data the
+    windows are cut from."""
+    overrides = {name: getattr(args, name) for name in ("units", "embedding_dim") if getattr(args, name, None)}
+    if task_name == "sentiment":
+        from seqzoo.tasks.config import SentimentConfig
+        from seqzoo.tasks.sentiment import SentimentTask
+        from seqzoo.tasks.sentiment_job import load_splits
+
+        config = SentimentConfig(arch=arch, data=args.data, seed=args.seed, **overrides)
+        splits = load_splits(config)
+        return SentimentTask.build(config, splits["train"]), splits["test"]
+    from seqzoo.tasks.language_model import LanguageModelTask
+    from seqzoo.tasks.language_model_config import LanguageModelConfig
+    from seqzoo.tasks.language_model_job import load_splits
+
+    config = LanguageModelConfig(arch=arch, data=args.data, seed=args.seed, **overrides)
+    splits, _ = load_splits(config)
+    return LanguageModelTask.build(config, splits["train"]), splits["test"]
+
+
+def _run_inputs(task_name: str, task, args):
+    """The run's own held-out data (or --data) to cut windows from."""
+    if task_name == "sentiment":
+        from seqzoo.tasks.sentiment_job import _read, load_splits
+
+        return _read(args.data, task.config) if args.data else load_splits(task.config)["test"]
+    from seqzoo.tasks.language_model_job import load_splits, read_text
+
+    if args.data:
+        return read_text(args.data, task.config.encoding)[0]
+    return load_splits(task.config)[0]["test"]
+
+
+def gradient_profiles(args) -> list[GradientProfile]:
+    """One profile per `--archs` entry (fresh) and per `--run` (trained)."""
+    profiles = []
+    archs = [a.strip() for a in (args.archs or "").split(",") if a.strip()]
+    if archs and args.task not in DIAGNOSED_TASKS:
+        raise UsageError(f"--task must be one of {', '.join(DIAGNOSED_TASKS)} with --archs.")
+    for arch in archs:
+        architectures = _architectures(args.task)
+        if arch not in architectures:
+            raise UsageError(f"unknown architecture {arch!r} for {args.task}; known: {', '.join(architectures)}.")
+        if not architectures[arch].recurrent:
+            print(f"{arch}: skipped, it has no recurrent state to backpropagate through (attention reaches "
+                  "every position in one step).")
+            continue
+        task, source = _fresh_task(args.task, arch, args)
+        profiles.append(_measure(args.task, task, source, args, f"{arch} (fresh)", args.recurrent_scale))
+    for run_dir in args.run or []:
+        task_name, task = load_task(run_dir)
+        if task_name not in DIAGNOSED_TASKS:
+            raise UsageError(f"{run_dir} is a {task_name} run; diagnose gradients reads {', '.join(DIAGNOSED_TASKS)} runs.")
+        if not _architectures(task_name)[task.config.arch].recurrent:
+            print(f"{run_dir}: skipped, a {task.config.arch} has no recurrent state.")
+            continue
+        name = f"{Path(run_dir).name} ({task.config.arch}, trained)"
+        profiles.append(_measure(task_name, task, _run_inputs(task_name, task, args), args, name, args.recurrent_scale))
+    return profiles
+
+
+def _architectures(task_name: str) -> dict:
+    if task_name == "sentiment":
+        from seqzoo.tasks.sentiment import SENTIMENT_ARCHITECTURES
+
+        return SENTIMENT_ARCHITECTURES
+    from seqzoo.tasks.language_model import LANGUAGE_MODEL_ARCHITECTURES
+
+    return LANGUAGE_MODEL_ARCHITECTURES
+
+
+def write_gradient_report(profiles: list[GradientProfile], out: str | Path, title: str = "") -> Path:
+    """`gradients.png`, `gradients.json` and `gradients.csv` (one column per model) in `out`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_gradient_profiles(profiles, out / "gradients.png", title=title)
+    (out / "gradients.json").write_text(json.dumps([p.to_dict() for p in profiles], indent=2) + "\n")
+    length = max(len(p.norms) for p in profiles)
+    with open(out / "gradients.csv", "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["step", "steps_before_loss"] + [p.name for p in profiles])
+        for t in range(length):
+            row = [t + 1, length - 1 - t]
+            row += [f"{p.norms[t]:.6e}" if t < len(p.norms) else "" for p in profiles]
+            writer.writerow(row)
+    return out
+
+
+def command_gradients(args) -> int:
+    if not args.archs and not args.run:
+        raise UsageError("give --archs (fresh models of --task) and/or --run RUN_DIR (trained models).")
+    if args.length < 2:
+        raise UsageError(f"--length must be at least 2, got {args.length}.")
+    profiles = gradient_profiles(args)
+    if not profiles:
+        raise UsageError("none of the models has a recurrent state to diagnose.")
+    title = f"{args.task if args.archs else 'runs'}: loss at step T = {args.length}, batch of {args.batch}"
+    out = write_gradient_report(profiles, args.out, title)
+    print(f"||dL/dh_t|| of the first recurrent layer, mean over {args.batch} windows of {args.length} tokens")
+    print(format_table(profiles))
+    print(f"wrote {out / 'gradients.png'}, gradients.json, gradients.csv")
+    return 0
+
+
+# ----------------------------------------------------------------------------- gates
+def command_gates(args) -> int:
+    import keras
+
+    from seqzoo.tasks.lstm_gates import lstm_gate_activations, plot_gates
+
+    if args.run_dir:
+        task_name, task = load_task(args.run_dir)
+        label = f"{Path(args.run_dir).name} ({task.config.arch})"
+    else:
+        if args.task not in DIAGNOSED_TASKS:
+            raise UsageError(f"give a run directory, or --task {' or --task '.join(DIAGNOSED_TASKS)} for a fresh LSTM.")
+        task_name = args.task
+        task, _ = _fresh_task(task_name, "lstm", args)
+        label = f"fresh {task_name} lstm"
+    stack = reading_stack(task_name, task, getattr(args, "side", "source"))
+    layers = getattr(stack.layer, "recurrent_layers", None) or []
+    layer = layers[0] if layers else None
+    direction = ""
+    if isinstance(layer, keras.layers.Bidirectional):
+        layer, direction = layer.forward_layer, ", forward direction"
+    if not isinstance(layer, keras.layers.LSTM):
+        kind = type(layer).__name__ if layer is not None else type(stack.layer).__name__
+        raise UsageError(f"{label} reads with {kind}, not an LSTM: only an LSTM has forget, input and output gates.")
+    preprocessor = stack.preprocessor
+    tokens = [t.decode("utf-8") for t in preprocessor.tokenize([args.text]).to_list()[0]]
+    ids = np.asarray(preprocessor([args.text]).to_list()[0], np.int32)
+    if len(ids) == 0:
+        raise UsageError("--text holds no tokens.")
+    embedded = np.asarray(stack.layer.embedding(ids[None]))[0]
+    cell = layer.cell
+    bias = cell.bias.numpy() if cell.use_bias else None
+    gates = lstm_gate_activations(embedded, cell.kernel.numpy(), cell.recurrent_kernel.numpy(), bias)
+    plot_gates(gates, tokens, args.out, max_units=args.max_units,
+               title=f"LSTM gates, {label}{direction}, first layer")
+    print(f"{label}{direction}: mean gate activation over {len(tokens)} tokens and {gates['forget'].shape[1]} units")
+    for name in ("input", "forget", "output"):
+        print(f"  {name:<7} {gates[name].mean():.3f}")
+    print(f"wrote {args.out}")
+    return 0
