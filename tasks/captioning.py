@@ -31,6 +31,7 @@ from seqzoo.tasks.captioning_config import DEFAULT_DATASET, CaptioningConfig
 from seqzoo.tasks.captioning_metrics import caption_metrics
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.model_files import load_keras_model
+from seqzoo.tasks.word_vector_init import initialise_embedding
 from seqzoo.tasks.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
 from seqzoo.tasks.samplers import beam_search, sample
 from seqzoo.tasks.detokenization import tidy_text
@@ -219,7 +220,16 @@ class CaptioningTask:
         model = ImageCaptioner(encoder, decoder, image_height=height, image_width=width, feature_dim=feature_dim,
                                dropout=config.dropout)
         model.build_from_config({})
-        return cls(config, preprocessor, model)
+        coverage = None
+        if config.word_vectors:
+            coverage = initialise_embedding(decoder.embedding, config.word_vectors, preprocessor.vocabulary,
+                                            encoding=config.encoding, seed=config.seed,
+                                            freeze=config.freeze_embeddings)
+        elif config.freeze_embeddings:
+            decoder.embedding.trainable = False
+        task = cls(config, preprocessor, model)
+        task.word_vector_coverage = coverage  # printed by the training job
+        return task
 
     @property
     def image_shape(self) -> tuple[int, int]:

@@ -63,6 +63,11 @@ class ModelConfig:
     num_layers: int = _field(2, "Transformer decoder blocks")
     num_heads: int = _field(4, "attention heads (Transformer)")
     dropout: float = _field(0.1, "dropout on words, image regions and decoder outputs")
+    word_vectors: str | None = _field(
+        None, "word2vec/GloVe text file to initialise the decoder's word embedding from (its "
+        "width must be --embedding-dim)"
+    )
+    freeze_embeddings: bool = _field(False, "keep the initialised word embedding fixed during training")
 
 
 @dataclass

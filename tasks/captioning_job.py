@@ -13,6 +13,7 @@ from seqzoo.tasks.captioning_config import DEFAULT_DATASET, CaptioningConfig
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.plots import plot_learning_curves
 from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory
+from seqzoo.tasks.word_vector_init import coverage_message
 
 
 def _builtin_loaders():
@@ -85,6 +86,8 @@ def train_run(config: CaptioningConfig, run_dir, overwrite: bool = False, verbos
     splits = load_splits(config)
     # Built first: a backbone's weights may fail to download, and then no run directory is left behind.
     task = CaptioningTask.build(config, splits["train"])
+    if task.word_vector_coverage is not None:
+        print(coverage_message(config.word_vectors, task.word_vector_coverage))
     run_dir = create_run_directory(run_dir, overwrite=overwrite)
     print(
         f"captioning/{config.arch} ({config.encoder} encoder, images {config.image_size}): "

@@ -30,6 +30,7 @@ from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks import recipe
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.model_files import load_keras_model
+from seqzoo.tasks.word_vector_init import initialise_embedding
 from seqzoo.tasks.language_model_config import LanguageModelConfig
 from seqzoo.tasks.language_model_generator import LanguageModelGenerator
 from seqzoo.tasks.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
@@ -158,7 +159,16 @@ class LanguageModelTask:
         decoder = architecture.build_decoder(config, preprocessor.vocabulary_size)
         model = LanguageModel(decoder, carry_state=cls.carries_state(config))
         model.build((None, None))
-        return cls(config, preprocessor, model)
+        coverage = None
+        if config.word_vectors:
+            coverage = initialise_embedding(decoder.embedding, config.word_vectors, preprocessor.vocabulary,
+                                            encoding=config.encoding, seed=config.seed,
+                                            freeze=config.freeze_embeddings)
+        elif config.freeze_embeddings:
+            decoder.embedding.trainable = False
+        task = cls(config, preprocessor, model)
+        task.word_vector_coverage = coverage  # printed by the training job
+        return task
 
     @staticmethod
     def carries_state(config: LanguageModelConfig) -> bool:

@@ -44,6 +44,11 @@ class ModelConfig:
     )
     dropout: float = _field(0.0, "dropout on the recurrent layers' inputs and output (Transformer: inside blocks)")
     tie_weights: bool = _field(False, "share the input embedding matrix with the output layer")
+    word_vectors: str | None = _field(
+        None, "word2vec/GloVe text file to initialise the input embedding from (its width must be "
+        "--embedding-dim; useful at word level)"
+    )
+    freeze_embeddings: bool = _field(False, "keep the initialised embedding fixed during training")
 
 
 @dataclass

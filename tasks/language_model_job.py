@@ -13,6 +13,7 @@ from seqzoo.tasks.language_model import TASK, LanguageModelTask, get_architectur
 from seqzoo.tasks.language_model_config import LanguageModelConfig
 from seqzoo.tasks.plots import plot_learning_curves
 from seqzoo.tasks.run_directory import atomic_write_json, atomic_write_text, create_run_directory
+from seqzoo.tasks.word_vector_init import coverage_message
 
 DEFAULT_CORPUS = "pydoc-topics"
 SAMPLE_TOKENS = {"char": 400, "word": 80, "subword": 100}
@@ -52,6 +53,8 @@ def train_run(
     splits, source = load_splits(config)
     run_dir = create_run_directory(run_dir, overwrite=overwrite)
     task = LanguageModelTask.build(config, splits["train"])
+    if task.word_vector_coverage is not None:
+        print(coverage_message(config.word_vectors, task.word_vector_coverage))
     train_ids = task.encode(splits["train"], "the training text")
     mode = "truncated BPTT over stateful batches" if task.carries_state(config) else "independent windows"
     print(

@@ -14,6 +14,7 @@ from seqzoo.tasks.config import SentimentConfig
 from seqzoo.tasks.plots import plot_learning_curves
 from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory
 from seqzoo.tasks.sentiment import SentimentTask, get_architecture
+from seqzoo.tasks.word_vector_init import coverage_message
 
 DEFAULT_DATASET = "negation-reviews"
 
@@ -63,12 +64,7 @@ def train_run(
     run_dir = create_run_directory(run_dir, overwrite=overwrite)
     task = SentimentTask.build(config, splits["train"])
     if task.word_vector_coverage is not None:
-        coverage = task.word_vector_coverage
-        print(
-            f"word vectors {config.word_vectors}: {coverage.found} of "
-            f"{coverage.found + coverage.missing} vocabulary entries found, {coverage.missing} "
-            f"initialised randomly (e.g. {', '.join(coverage.missing_examples[:5])})"
-        )
+        print(coverage_message(config.word_vectors, task.word_vector_coverage))
     print(
         f"sentiment/{config.arch}: {len(splits['train'].texts)} training, "
         f"{len(splits['valid'].texts)} validation, {len(splits['test'].texts)} test examples; "

@@ -24,6 +24,7 @@ from seqzoo.data.vocabulary import END_ID, START_ID
 from seqzoo.tasks import recipe
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.model_files import load_keras_model
+from seqzoo.tasks.word_vector_init import initialise_embedding
 from seqzoo.tasks.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
 from seqzoo.tasks.detokenization import tidy_text
 from seqzoo.tasks.samplers import beam_search, sample
@@ -168,7 +169,21 @@ class TranslationTask:
         model = architecture.build(config, source.vocabulary_size, target.vocabulary_size)
         ids = np.ones((1, 2), np.int32)
         model({"source_ids": ids, "target_ids": ids})
-        return cls(config, source, target, model)
+        coverage = {}
+        for side, path, embedding, preprocessor in (
+            ("source", config.source_word_vectors, model.encoder.embedding, source),
+            ("target", config.target_word_vectors, model.decoder.embedding, target),
+        ):
+            if path:
+                coverage[side] = initialise_embedding(embedding, path, preprocessor.vocabulary,
+                                                      encoding=config.encoding, seed=config.seed,
+                                                      freeze=config.freeze_embeddings,
+                                                      flag=f"--{side}-word-vectors")
+            elif config.freeze_embeddings:
+                embedding.trainable = False
+        task = cls(config, source, target, model)
+        task.word_vector_coverage = coverage  # {"source"/"target": coverage}, printed by the job
+        return task
 
     def clipnorm(self) -> float | None:
         if self.config.clipnorm is not None:

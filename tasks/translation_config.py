@@ -48,6 +48,14 @@ class ModelConfig:
     num_layers: int = _field(1, "stacked encoder layers or Transformer blocks")
     num_heads: int = _field(4, "attention heads (Transformer)")
     dropout: float = _field(0.1, "dropout on embeddings and outputs (and inside Transformers)")
+    source_word_vectors: str | None = _field(
+        None, "word2vec/GloVe text file in the source language to initialise the encoder's "
+        "embedding from (its width must be --embedding-dim)"
+    )
+    target_word_vectors: str | None = _field(
+        None, "word2vec/GloVe text file in the target language to initialise the decoder's embedding from"
+    )
+    freeze_embeddings: bool = _field(False, "keep the initialised embedding(s) fixed during training")
 
 
 @dataclass

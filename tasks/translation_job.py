@@ -13,6 +13,7 @@ from seqzoo.data.parallel import ParallelTexts, read_parallel, split_parallel
 from seqzoo.tasks.plots import plot_learning_curves
 from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory
 from seqzoo.tasks.translation_config import TranslationConfig
+from seqzoo.tasks.word_vector_init import coverage_message
 
 DEFAULT_DATASET = "cldr-dates"
 # Built-in parallel corpora: name -> loader(seed).
@@ -61,6 +62,8 @@ def train_run(config: TranslationConfig, run_dir, overwrite: bool = False, verbo
     splits = load_splits(config)
     run_dir = create_run_directory(run_dir, overwrite=overwrite)
     task = TranslationTask.build(config, splits["train"])
+    for side, coverage in task.word_vector_coverage.items():
+        print(coverage_message(getattr(config, f"{side}_word_vectors"), coverage) + f" ({side})")
     print(
         f"translation/{config.arch}: {len(splits['train'])} training, {len(splits['valid'])} validation, "
         f"{len(splits['test'])} test pairs; vocabulary {task.source_preprocessor.vocabulary_size} source, "

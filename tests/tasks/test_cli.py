@@ -17,6 +17,7 @@ from .conftest import toy_reviews, write_csv
 SUBCOMMANDS = [[], ["train"], ["train", "sentiment"], ["evaluate"], ["predict"], ["export"], ["archs"], ["datasets"],
                ["inspect"], ["compare"], ["compare", "translation"]]
 SUBCOMMANDS += [["diagnose"], ["diagnose", "gradients"], ["diagnose", "gates"]]
+SUBCOMMANDS += [["finetune"]]
 
 
 def test_every_help_answers_without_importing_tensorflow():
