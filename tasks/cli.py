@@ -17,7 +17,7 @@ import sys
 from seqzoo.tasks import language_model_cli, sentiment_cli
 from seqzoo.tasks import translation_cli
 from seqzoo.tasks import captioning_cli
-from seqzoo.tasks import diagnose_cli
+from seqzoo.tasks import diagnose_cli, embeddings_cli
 from seqzoo.tasks import inspect_cli
 from seqzoo.tasks import compare_cli
 from seqzoo.tasks import finetune_cli
@@ -27,6 +27,7 @@ from seqzoo.tasks import finetune_cli
 # `handler` on each. One line per module.
 TOOL_COMMANDS = [
     diagnose_cli,
+    embeddings_cli,
     inspect_cli,
     compare_cli,
     finetune_cli,

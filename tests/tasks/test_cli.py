@@ -16,7 +16,7 @@ from .conftest import toy_reviews, write_csv
 
 SUBCOMMANDS = [[], ["train"], ["train", "sentiment"], ["evaluate"], ["predict"], ["export"], ["archs"], ["datasets"],
                ["inspect"], ["compare"], ["compare", "translation"]]
-SUBCOMMANDS += [["diagnose"], ["diagnose", "gradients"], ["diagnose", "gates"]]
+SUBCOMMANDS += [["diagnose"], ["diagnose", "gradients"], ["diagnose", "gates"], ["embeddings"]]
 SUBCOMMANDS += [["finetune"]]
 
 

@@ -157,3 +157,11 @@ def test_diagnose_gates_of_a_run_and_its_errors(tmp_path, capsys):
     assert "forward direction" in capsys.readouterr().out and png.stat().st_size > 0
     assert main(["diagnose", "gates", str(tmp_path / "gru"), "--text", "good", "--out", str(png)]) == 2
     assert "not an LSTM" in capsys.readouterr().err
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from seqzoo.tasks import lstm_gates
+
+    assert doctest.testmod(lstm_gates).failed == 0
