@@ -130,7 +130,15 @@ def _append_history_csv(earlier: Path, later: Path) -> None:
 @dataclass
 class FinetunePlan:
     """Everything decided before training: the prepared task (new vocabulary, copied
-    weights, new head) and what to freeze. `plan_finetuning` makes it, `run_plan` trains."""
+    weights, new head) and what to freeze. `plan_finetuning` makes it, `run_plan` trains.
+
+    Examples:
+
+    >>> plan = plan_finetuning("runs/lstm", "runs/lstm-mine", data="mine.csv", vocab="extend")  # doctest: +SKIP
+    >>> plan.reports[0].added[:3]  # doctest: +SKIP
+    ['superb', 'dreadful', 'gripping']
+    >>> task, metrics = run_plan(plan)  # doctest: +SKIP
+    """
 
     name: str
     source: Path

@@ -33,7 +33,13 @@ from seqzoo.zoo import TokenEmbedding
 class VocabularySlot:
     """One vocabulary of a task: its name, the task attributes holding its preprocessor,
     the model's sub-models it feeds, the folder it is saved in (relative to the run
-    directory) and how to get its texts from a split."""
+    directory) and how to get its texts from a split.
+
+    Examples:
+
+    >>> [(slot.name, slot.model_attributes) for slot in TASK_PARTS["sentiment"].slots(None)]
+    [('text', ('encoder',))]
+    """
 
     name: str
     preprocessor_attributes: tuple[str, ...]
@@ -51,7 +57,15 @@ def _sublayers(layer) -> list[keras.layers.Layer]:
 
 
 class TaskParts:
-    """The defaults, shared by the tasks whose model has one `encoder` to freeze."""
+    """What fine-tuning needs from one task; the defaults suit the tasks whose model has
+    one `encoder` to freeze. One subclass per task, one entry each in `TASK_PARTS`.
+
+    Examples:
+
+    >>> parts = TASK_PARTS["translation"]
+    >>> parts.name, parts.config_class().__name__
+    ('translation', 'TranslationConfig')
+    """
 
     name: str
     jobs: str

@@ -38,7 +38,15 @@ def count_tokens(preprocessor: TextPreprocessor, texts: Sequence[str]) -> Counte
 
 @dataclass
 class VocabularyReport:
-    """What a policy did to one vocabulary, for the console and `finetune.json`."""
+    """What a policy did to one vocabulary, for the console and `finetune.json`.
+
+    Examples:
+
+    >>> report = VocabularyReport("text", "keep", tokens=200, out_of_vocabulary=18, examples=["superb"],
+    ...                           old_size=50, new_size=50)
+    >>> report.line()
+    'text vocabulary (keep): 50 -> 50 tokens; 18 of 200 tokens (9.0%) of the new training data are out of vocabulary, e.g. superb'
+    """
 
     name: str
     policy: str
@@ -94,7 +102,7 @@ def apply_policy(
 
     >>> old = TextPreprocessor.adapt(["a good film"])
     >>> new, mapping, report = apply_policy("text", old, ["a superb film", "superb"], "extend")
-    >>> new.vocabulary.tokens[len(old.vocabulary):], mapping[-1], report.out_of_vocabulary
+    >>> new.vocabulary.tokens[len(old.vocabulary):], int(mapping[-1]), report.out_of_vocabulary
     (['superb'], -1, 0)
     """
     counts = count_tokens(preprocessor, texts)

@@ -28,6 +28,13 @@ class VocabularyResize:
     Args:
         attributes: names of the model's sub-models holding this vocabulary ("encoder").
         mapping: for each new id, the old id with the same token, or -1 for a new token.
+
+    Examples:
+
+    >>> import numpy as np
+    >>> extend = VocabularyResize(("encoder",), np.array([0, 1, 2, 3, 4, -1]))
+    >>> extend.size, extend.is_identity_prefix(5)
+    (6, True)
     """
 
     attributes: tuple[str, ...]

@@ -164,3 +164,38 @@ def test_the_source_is_never_the_output(source_run, capsys):
     folder, run, old, new = source_run
     _fails(capsys, ["finetune", str(run), "--data", str(new), "--out", str(run), "--overwrite"], "never changes")
     assert (run / "model.keras").is_file()
+
+
+def test_freezing_the_embeddings_keeps_them_while_the_rest_trains(source_run):
+    folder, run, old, new = source_run
+    task, _ = finetune(run, folder / "frozen-embeddings", data=str(new), freeze="embeddings", epochs=1,
+                       learning_rate=0.01, evaluate_before=False, verbose=0)
+    source = SentimentTask.load(run)
+    np.testing.assert_array_equal(task.model.encoder.embedding.embeddings.numpy(),
+                                  source.model.encoder.embedding.embeddings.numpy())
+    assert not np.array_equal(task.model.output_dense.kernel.numpy(), source.model.output_dense.kernel.numpy())
+
+
+def test_rebuilt_vocabulary_moves_each_known_row_to_its_new_id():
+    from seqzoo.tasks.weight_transfer import VocabularyResize, transfer
+    from seqzoo.zoo import RecurrentEncoder, SequenceClassifier
+
+    model = SequenceClassifier(RecurrentEncoder(10, embedding_dim=4, cell="gru", units=4), num_classes=2)
+    old_rows = model.encoder.embedding.embeddings.numpy()
+    for mapping in ([0, 1, 2, 3, 9, 8, 7, 6, 5, 4], [0, 1, 2, 3, 7, -1, 5, -1]):  # same size, smaller
+        mapping = np.asarray(mapping)
+        new = transfer(model, [VocabularyResize(("encoder",), mapping)])
+        rows = new.encoder.embedding.embeddings.numpy()
+        assert rows.shape == (len(mapping), 4)
+        known = mapping >= 0
+        np.testing.assert_array_equal(rows[known], old_rows[mapping[known]])
+        np.testing.assert_array_equal(new.output_dense.kernel.numpy(), model.output_dense.kernel.numpy())
+
+
+@pytest.mark.parametrize("module", ["finetune_config", "finetune_vocabulary", "weight_transfer", "finetune_tasks"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"seqzoo.tasks.{module}"), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
