@@ -243,7 +243,8 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     for report in plan.reports:
         print(report.line())
 
-    before = parts.evaluate(task, splits["test"]) if config.evaluate_before else None
+    # A new head is untrained: its "before" would measure nothing but its initialisation.
+    before = parts.evaluate(task, splits["test"]) if config.evaluate_before and not plan.fresh_head else None
     run_dir = create_run_directory(plan.out, overwrite=overwrite)
     record = {
         "source": str(source.resolve()),

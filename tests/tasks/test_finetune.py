@@ -199,3 +199,26 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(f"seqzoo.tasks.{module}"), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_option_mistakes_are_one_line_errors(source_run, capsys):
+    folder, run, old, new = source_run
+    out = str(folder / "never")
+    _fails(capsys, ["finetune", str(run), "--data", str(new), "--unfreeze-after", "1", "--out", out], "--freeze")
+    _fails(capsys, ["finetune", str(run), "--data", str(new), "--source-column", "de", "--out", out],
+           "--source-column", "sentiment")
+    _fails(capsys, ["finetune", str(run), "--out", out], "--data")
+    _fails(capsys, ["finetune", str(run / "model.keras"), "--data", str(new), "--out", out], "--vocabulary")
+    assert not (folder / "never").exists()
+
+
+def test_extend_refuses_a_subword_vocabulary_and_names_the_alternatives():
+    from seqzoo.data.text_preprocessor import TextPreprocessor
+    from seqzoo.tasks.finetune_vocabulary import apply_policy
+
+    texts = [text for text, _ in toy_reviews(30)]
+    subword = TextPreprocessor.adapt(texts, level="subword", max_vocabulary=60)
+    with pytest.raises(UsageError, match="--vocab keep, or --vocab rebuild"):
+        apply_policy("text", subword, ["superb gripping"], "extend")
+    _, _, report = apply_policy("text", subword, ["superb zzz"], "keep")
+    assert report.tokens >= 2  # pieces; unknown words are counted as [UNK]
