@@ -163,6 +163,8 @@ def plot_learning_curves(results: dict, path: Path) -> bool:
     if not names:
         return False
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     colours = _colours(results)
     figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.8), squeeze=False)
     for axis, name in zip(axes[0], names):
@@ -177,6 +179,7 @@ def plot_learning_curves(results: dict, path: Path) -> bool:
                     axis.plot(range(1, len(values) + 1), values, style, marker=".", color=colour,
                               label=label if style == "-" or f"val_{name}" not in run["history"] else None)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(name)
         axis.set_title(f"{name} (dashed: training, solid: validation)", fontsize=9)
         axis.grid(alpha=0.3)
@@ -245,10 +248,13 @@ def _facts(results: dict) -> list[str]:
     config = results.get("config", {})
     budget = results.get("budget_seconds")
     machine = results.get("machine", {})
+    epochs = config.get("epochs")
+    # compare lifts the epoch limit when only a time budget is given.
+    limit = "" if epochs is None or epochs >= 1_000_000 else f" (at most {epochs} epochs)"
     return [
         f"task: {results['task']}; data: {config.get('data') or 'the built-in data set'}",
         f"architectures: {', '.join(results['archs'])}; seeds: {', '.join(map(str, results['seeds']))}",
-        "budget: " + (f"{budget:g} s of training per run (at most {config.get('epochs')} epochs)" if budget
+        "budget: " + (f"{budget:g} s of training per run{limit}, or less if early stopping ends it" if budget
                       else f"at most {config.get('epochs')} epochs per run (early stopping on the validation loss)"),
         f"status: {results['status']}; started {results.get('started', '?')}, updated {results.get('updated', '?')}",
         f"machine: {machine.get('platform', '?')}, {machine.get('cpus', '?')} CPUs, Python {machine.get('python', '?')}, "

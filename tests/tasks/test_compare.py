@@ -152,3 +152,52 @@ def test_ctrl_c_keeps_the_finished_runs_and_their_report(tmp_path):
     assert "| rnn | ok |" in (out / "report.md").read_text()
     assert "report of the 1 finished run(s)" in output
     assert not any(run["name"] == "lstm" for run in results["runs"])
+
+
+def _run(name, arch, seed, accuracy, vocabulary="aaaa", **extra):
+    return {"name": name, "arch": arch, "seed": seed, "run_dir": f"runs/{name}", "status": "ok",
+            "metrics": {"accuracy": accuracy, "macro_f1": accuracy, "parameters": 10, "training_seconds": 2.0},
+            "fingerprints": {"vocabulary.txt": vocabulary}, "splits": {"train": 8, "valid": 1, "test": 1}, **extra}
+
+
+def test_repeated_seeds_are_summarised_and_unequal_vocabularies_flagged(tmp_path):
+    from seqzoo.tasks.compare_report import mismatches, summary_rows
+
+    results = {"task": "sentiment", "archs": ["lstm", "gru"], "seeds": [0, 1], "runs": [
+        _run("lstm-seed0", "lstm", 0, 0.5), _run("gru-seed0", "gru", 0, 0.9, vocabulary="bbbb"),
+        _run("lstm-seed1", "lstm", 1, 0.7), {"name": "gru-seed1", "arch": "gru", "seed": 1, "status": "failed",
+                                            "run_dir": "runs/gru-seed1", "reason": "out of memory"}]}
+    header, rows = summary_rows(tmp_path, results)
+    lstm, gru = (dict(zip(header, row)) for row in rows)
+    assert lstm["accuracy"] == "0.6000 ± 0.1414 (n=2)" and lstm["runs scored"] == "2 of 2"
+    assert gru["accuracy"] == "0.9000" and gru["runs scored"] == "1 of 2"
+    problems = mismatches(results)
+    assert len(problems) == 1 and problems[0].startswith("seed 0: the vocabulary") and "gru-seed0" in problems[0]
+
+
+def test_a_loss_that_turned_nan_marks_the_run_diverged_with_the_epoch():
+    from seqzoo.tasks.compare_worker import _divergence_reason, _stopped_by
+    from seqzoo.tasks.config import SentimentConfig
+
+    config = SentimentConfig(epochs=5)
+    history = {"loss": [0.7, 0.6, float("nan")], "val_loss": [0.7, 0.65, float("nan")]}
+    assert _stopped_by(history, {"training_seconds": 3.0}, config) == "divergence"
+    assert "epoch 3" in _divergence_reason(history) and "after epoch 2" in _divergence_reason(history)
+    assert _stopped_by({"loss": [0.7, 0.6]}, {"training_seconds": 3.0}, config) == "early stopping"
+    config.time_budget = 2.0
+    assert _stopped_by({"loss": [0.7, 0.6]}, {"training_seconds": 3.0}, config) == "time budget"
+
+
+def test_time_budget_ends_training_within_the_first_epoch():
+    import numpy as np
+
+    import keras
+    from seqzoo.tasks.recipe import fit_datasets
+    import tensorflow as tf
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    data = tf.data.Dataset.from_tensor_slices((np.ones((64, 2)), np.ones((64, 1)))).batch(4)
+    history = fit_datasets(model, data, data.take(1), None, patience=5, epochs=50, verbose=0, time_budget=1e-9)
+    assert len(history["loss"]) == 1 and len(history["val_loss"]) == 1
+    assert int(model.optimizer.iterations.numpy()) == 1  # stopped after the first batch
