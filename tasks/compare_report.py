@@ -272,7 +272,21 @@ def _notes(results: dict) -> list[str]:
 
 
 def write_report(out: str | Path, results: dict) -> list[Path]:
-    """Write the plots, `report.md` and `report.html` into `out`; returns their paths."""
+    """Write the plots, `report.md` and `report.html` into `out`; returns their paths.
+
+    Examples:
+
+    >>> import pathlib, tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> results = {"task": "sentiment", "archs": ["lstm"], "seeds": [0], "status": "finished", "runs": [
+    ...     {"name": "lstm", "arch": "lstm", "seed": 0, "run_dir": "runs/lstm", "status": "ok",
+    ...      "metrics": {"accuracy": 0.9, "macro_f1": 0.85, "parameters": 1000, "training_seconds": 3.0},
+    ...      "history": {"loss": [0.7, 0.4], "val_loss": [0.6, 0.5]}}]}
+    >>> [path.name for path in write_report(out, results)]
+    ['report.md', 'report.html', 'learning_curves.png']
+    >>> "| lstm | ok | 1,000 |" in (out / "report.md").read_text()
+    True
+    """
     out = Path(out)
     plots = []
     if plot_learning_curves(results, out / "learning_curves.png"):

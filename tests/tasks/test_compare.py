@@ -201,3 +201,12 @@ def test_time_budget_ends_training_within_the_first_epoch():
     history = fit_datasets(model, data, data.take(1), None, patience=5, epochs=50, verbose=0, time_budget=1e-9)
     assert len(history["loss"]) == 1 and len(history["val_loss"]) == 1
     assert int(model.optimizer.iterations.numpy()) == 1  # stopped after the first batch
+
+
+def test_doctests_of_the_compare_modules():
+    import doctest
+    import importlib
+
+    for name in ("compare", "compare_report", "compare_worker"):
+        result = doctest.testmod(importlib.import_module(f"seqzoo.tasks.{name}"), optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, name
