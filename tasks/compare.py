@@ -175,6 +175,7 @@ class Comparison:
         self.results = {
             "task": self.task, "archs": self.archs, "seeds": self.seeds, "repeats": self.repeats,
             "budget_seconds": self.budget, "config": shared, "machine": _machine(),
+            "command": " ".join(["seqzoo"] + sys.argv[1:]) if Path(sys.argv[0]).name == "seqzoo" else None,
             "started": _now(), "updated": _now(), "status": "running", "runs": [],
         }
         self._save()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 import statistics
 from pathlib import Path
 
@@ -251,7 +252,8 @@ def _facts(results: dict) -> list[str]:
     epochs = config.get("epochs")
     # compare lifts the epoch limit when only a time budget is given.
     limit = "" if epochs is None or epochs >= 1_000_000 else f" (at most {epochs} epochs)"
-    return [
+    command = [f"command: {results['command']}"] if results.get("command") else []
+    return command + [
         f"task: {results['task']}; data: {config.get('data') or 'the built-in data set'}",
         f"architectures: {', '.join(results['archs'])}; seeds: {', '.join(map(str, results['seeds']))}",
         "budget: " + (f"{budget:g} s of training per run{limit}, or less if early stopping ends it" if budget
@@ -269,6 +271,10 @@ def _notes(results: dict) -> list[str]:
         "validation passes included; peak memory is the worker process's high-water mark "
         "(or the GPU's peak allocation on a GPU).",
     ]
+
+
+def _code(text: str) -> str:
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
 
 
 def write_report(out: str | Path, results: dict) -> list[Path]:
@@ -335,7 +341,7 @@ def write_report(out: str | Path, results: dict) -> list[Path]:
         encoded = base64.b64encode(path.read_bytes()).decode("ascii")
         page.append(f"<h2>{html.escape(caption[0].upper() + caption[1:])}</h2>"
                     f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{encoded}">')
-    page.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in _notes(results)) + "</ul>")
+    page.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_code(html.escape(n))}</li>" for n in _notes(results)) + "</ul>")
     page.append("</body></html>\n")
     atomic_write_text(out / "report.html", "\n".join(page))
     return [out / "report.md", out / "report.html"] + [path for _, path in plots]
