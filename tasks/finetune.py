@@ -271,6 +271,7 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
         # A fresh optimizer for the unfrozen weights (and one whose saved state matches
         # the saved model's trainable weights, so loading the run does not warn).
         task.compile()
+        task.model.optimizer.build(task.model.trainable_variables)
     if config.unfreeze_after:
         print(f"unfreezing the {config.freeze} after {config.unfreeze_after} epochs")
         (run_dir / "history.csv").replace(run_dir / "history-frozen.csv")
