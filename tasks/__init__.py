@@ -20,6 +20,7 @@ _EXPORTS = {
     "train_sentiment": ("seqzoo.tasks.sentiment_job", "train_run"),
     "evaluate_sentiment": ("seqzoo.tasks.sentiment_job", "evaluate_run"),
     "UsageError": "seqzoo.tasks.errors",
+    "SentimentClassifier": "seqzoo.tasks.sentiment_estimator",
 }
 
 __all__ = sorted(_EXPORTS)

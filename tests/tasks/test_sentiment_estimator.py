@@ -1,0 +1,63 @@
+"""`SentimentClassifier`: the sentiment template under scikit-learn's estimator contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+
+from seqzoo.tasks.config import SentimentConfig
+from seqzoo.tasks.sentiment_estimator import CONFIG_PARAMETERS, SentimentClassifier
+
+from .conftest import toy_reviews
+
+ROWS = toy_reviews(64)
+TEXTS = [text for text, _ in ROWS]
+LABELS = np.array([1 if label == "pos" else 0 for _, label in ROWS])  # integer labels this time
+
+# Tiny and fast: mean pooling finds the keyword ("great" / "awful") in a few epochs.
+TINY = dict(arch="gru", units=8, embedding_dim=8, pooling="mean", epochs=10, learning_rate=0.05,
+            batch_size=16, dropout=0.0, bucketing=False)
+
+
+def test_parameters_follow_the_sklearn_contract():
+    model = SentimentClassifier(**TINY)
+    params = model.get_params()
+    assert set(CONFIG_PARAMETERS) | {"validation_fraction", "verbose"} == set(params)
+    defaults = SentimentClassifier().get_params()
+    assert all(defaults[name] == getattr(SentimentConfig(), name) for name in CONFIG_PARAMETERS)
+    twin = clone(model)  # clone checks that __init__ stores every argument unchanged
+    assert twin is not model and twin.get_params() == params
+    assert model.set_params(units=4) is model and model.units == 4 and model.config().units == 4
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        model.set_params(unit=4)
+
+
+def test_fit_predict_proba_and_score_keep_the_label_values():
+    labels = np.where(LABELS == 1, "positive", "negative")
+    model = SentimentClassifier(**TINY).fit(TEXTS, labels)
+    assert model.classes_.tolist() == ["negative", "positive"]
+    probabilities = model.predict_proba(["the film was great", "an awful plot", "a film"])
+    assert probabilities.shape == (3, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.predict(np.array(["great film", "awful film"])).tolist() == ["positive", "negative"]
+    assert model.score(TEXTS, labels) >= 0.9  # ClassifierMixin: accuracy (measured 1.0)
+    with pytest.raises(ValueError, match="one class"):
+        SentimentClassifier(**TINY).fit(TEXTS[:4], ["a"] * 4)
+
+
+def test_grid_search_picks_the_learning_rate_that_learns():
+    """2 learning rates x 2 folds (32 texts each): 0.05 learns the keyword task, 1e-5 cannot."""
+    search = GridSearchCV(SentimentClassifier(**TINY), {"learning_rate": [1e-5, 0.05]}, cv=2, n_jobs=1,
+                          refit=False)
+    search.fit(TEXTS, LABELS)
+    scores = search.cv_results_["mean_test_score"]
+    assert search.best_params_ == {"learning_rate": 0.05}
+    assert scores[1] > scores[0] + 0.2
+
+
+@pytest.mark.slow
+def test_cross_val_score_runs_on_it():
+    folds = cross_val_score(SentimentClassifier(**TINY), TEXTS, LABELS, cv=2)
+    assert folds.shape == (2,) and folds.min() >= 0.75  # measured about 0.9
