@@ -242,6 +242,12 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     )
     for report in plan.reports:
         print(report.line())
+    added = sum(len(report.added) for report in plan.reports)
+    if added and config.freeze != "none" and not config.unfreeze_after:
+        print(
+            f"note: with --freeze {config.freeze}, the {added} added tokens keep their initial rows in every "
+            "frozen embedding; --unfreeze-after N trains them after N epochs."
+        )
 
     # A new head is untrained: its "before" would measure nothing but its initialisation.
     before = parts.evaluate(task, splits["test"]) if config.evaluate_before and not plan.fresh_head else None
