@@ -34,6 +34,14 @@ def test_parameters_follow_the_sklearn_contract():
         model.set_params(unit=4)
 
 
+@pytest.mark.parametrize("check", ["check_no_attributes_set_in_init", "check_parameters_default_constructible",
+                                   "check_get_params_invariance", "check_set_params"])
+def test_sklearns_own_parameter_checks(check):
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check)("SentimentClassifier", SentimentClassifier(**TINY))
+
+
 def test_fit_predict_proba_and_score_keep_the_label_values():
     labels = np.where(LABELS == 1, "positive", "negative")
     model = SentimentClassifier(**TINY).fit(TEXTS, labels)
@@ -61,3 +69,12 @@ def test_grid_search_picks_the_learning_rate_that_learns():
 def test_cross_val_score_runs_on_it():
     folds = cross_val_score(SentimentClassifier(**TINY), TEXTS, LABELS, cv=2)
     assert folds.shape == (2,) and folds.min() >= 0.75  # measured about 0.9
+
+
+@pytest.mark.slow
+def test_docstring_examples_run():
+    import doctest
+
+    from seqzoo.tasks import sentiment_estimator
+
+    assert doctest.testmod(sentiment_estimator).failed == 0
