@@ -54,7 +54,14 @@ def load_source(source: str | Path, vocabulary: str | Path | None = None):
         parts = TASK_PARTS[name]
         config_class = parts.config_class()
         config_path = folder / "config.json"
-        config = config_class.from_dict(read_json(config_path)) if config_path.is_file() else config_class()
+        if config_path.is_file():
+            config = config_class.from_dict(read_json(config_path))
+        else:
+            config = config_class()
+            print(
+                f"note: no config.json in {folder}: the {name} defaults stand in for the source's settings "
+                "(architecture name, batch size, learning rate); the model itself comes from the file."
+            )
         return name, parts.from_files(config, folder, model)
     name = read_run_info(path).get("task")
     if name not in TASK_PARTS:

@@ -154,6 +154,7 @@ def test_a_keras_file_and_its_vocabulary_fine_tune_from_the_command_line(source_
     assert code == 0
     printed = capsys.readouterr().out
     assert "freeze embeddings, all trained after 1 epochs" in printed and "/ 10)" in printed
+    assert "no config.json" in printed
     record = json.loads((out / "finetune.json").read_text())
     assert record["vocabularies"]["text"]["added"] >= 2 and record["options"]["vocab"] == "extend"
     assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header and two epochs
