@@ -223,3 +223,18 @@ def test_extend_refuses_a_subword_vocabulary_and_names_the_alternatives():
         apply_policy("text", subword, ["superb gripping"], "extend")
     _, _, report = apply_policy("text", subword, ["superb zzz"], "keep")
     assert report.tokens >= 2  # pieces; unknown words are counted as [UNK]
+
+
+@pytest.mark.slow
+def test_a_fine_tuned_run_predicts_exports_and_fine_tunes_again(source_run, capsys, tmp_path):
+    folder, run, old, new = source_run
+    first = folder / "extended"
+    if not first.exists():
+        finetune(run, first, data=str(new), vocab="extend", epochs=1, evaluate_before=False, verbose=0)
+    assert main(["predict", str(first), "una pelicula superb"]) == 0
+    assert main(["export", str(first), "--out", str(tmp_path / "export")]) == 0
+    assert (tmp_path / "export" / "saved_model.pb").is_file()
+    assert main(["finetune", str(first), "--data", str(new), "--epochs", "1", "--no-evaluate-before",
+                 "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    record = json.loads((tmp_path / "again" / "finetune.json").read_text())
+    assert record["source"] == str(first.resolve()) and record["vocabularies"]["text"]["out_of_vocabulary"] == 0

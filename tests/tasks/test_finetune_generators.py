@@ -92,7 +92,6 @@ FRENCH = dict(zero="zéro", one="un", two="deux", three="trois", four="quatre", 
               seven="sept", eight="huit", nine="neuf")
 
 
-@pytest.mark.slow
 def test_captioning_extend_keeps_old_logits_and_freezes_the_image_side(tmp_path):
     tiny = dict(image_size="24x84", cnn_filters="8,16", units=16, embedding_dim=16, num_layers=1, batch_size=32,
                 dropout=0.0, beam_size=1, arch="show-attend-tell", learning_rate=0.01, epochs=1, seed=0)
