@@ -77,7 +77,8 @@ def _check_out(source: Path, out: Path) -> None:
 
 def default_out(source: str | Path, root: str | Path = "runs") -> Path:
     """`runs/NAME-finetuned`, or the first free `runs/NAME-finetuned-N`."""
-    base = Path(root) / f"{Path(source).stem if Path(source).suffix == '.keras' else Path(source).name}-finetuned"
+    source = Path(source).resolve()
+    base = Path(root) / f"{source.stem if source.suffix == '.keras' else source.name}-finetuned"
     candidate, number = base, 2
     while candidate.exists() and any(candidate.iterdir()):
         candidate, number = Path(f"{base}-{number}"), number + 1
@@ -90,8 +91,8 @@ def _task_config(task, options: FinetuneConfig):
     names = {f.name for f in dataclasses.fields(config)}
     if not options.data:
         raise UsageError("give the new training data with --data.")
-    # New data: the old held-out files and split lists belong to the old data.
-    for name in ("valid", "test", "split_files", "images"):
+    # New data: the old held-out files, split lists and subsample sizes belong to the old data.
+    for name in ("valid", "test", "split_files", "images", "max_examples", "max_images"):
         if name in names:
             setattr(config, name, None)
     for name in FinetuneConfig.DATA_FIELDS:
