@@ -112,6 +112,21 @@ def _task_config(task, options: FinetuneConfig):
     return config
 
 
+def old_test_split(parts, old, spec: str):
+    """The source's data for measuring forgetting: its own test split ("source"), or a
+    whole file read with the source's columns."""
+    config = dataclasses.replace(old.config)
+    if spec != "source":
+        names = {f.name for f in dataclasses.fields(config)}
+        if not {"valid", "test"} <= names:
+            raise UsageError(f"--forgetting FILE is not available for {parts.name} runs; use --forgetting source.")
+        config.data = config.valid = config.test = spec  # the whole file, not a split of it
+        for name in ("max_examples", "max_images"):
+            if name in names:
+                setattr(config, name, None)
+    return parts.load_splits(config)["test"]
+
+
 def _merge_histories(first: dict, second: dict) -> dict:
     return {k: list(first.get(k, [])) + list(second.get(k, [])) for k in dict.fromkeys([*first, *second])}
 
@@ -160,6 +175,7 @@ class FinetunePlan:
     fresh_head: bool
     label_names: list | None
     source_learning_rate: float
+    old_test: object = None  # the source's data, to measure forgetting (`--forgetting`)
 
 
 def plan_finetuning(source: str | Path, out: str | Path | None = None, config: FinetuneConfig | None = None,
@@ -203,8 +219,13 @@ def plan_finetuning(source: str | Path, out: str | Path | None = None, config: F
     model = transfer(old.model, resizes, num_classes=num_classes, fresh=fresh)
     task = parts.make(old, task_config, preprocessors, model, label_names)
     frozen = frozen_layers(parts, model, config.freeze)
+    old_test = None
+    if config.forgetting:
+        if fresh:
+            raise UsageError("--forgetting compares predictions of one label set; it cannot follow --new-labels.")
+        old_test = old_test_split(parts, old, config.forgetting)
     return FinetunePlan(name, source, out, config, old, task, splits, reports, frozen, bool(fresh), label_names,
-                        source_rate)
+                        source_rate, old_test)
 
 
 def finetune(
@@ -259,6 +280,7 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
 
     # A new head is untrained: its "before" would measure nothing but its initialisation.
     before = parts.evaluate(task, splits["test"]) if config.evaluate_before and not plan.fresh_head else None
+    old_before = parts.evaluate(plan.source_task, plan.old_test) if plan.old_test is not None else None
     run_dir = create_run_directory(plan.out, overwrite=overwrite)
     record = {
         "source": str(source.resolve()),
@@ -306,12 +328,20 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     )
     if before is not None:
         metrics["before_finetuning"] = before
+    if plan.old_test is not None:
+        metrics["forgetting"] = {"data": config.forgetting, "source_model": old_before,
+                                 "fine_tuned": parts.evaluate(task, plan.old_test)}
     atomic_write_json(run_dir / "metrics.json", metrics)
     jobs = parts.job_module()
     if before is not None:
         print("before fine-tuning:")
         jobs.print_metrics(dict(before, split="before fine-tuning"))
     jobs.print_metrics(metrics)
+    if plan.old_test is not None:
+        where = "the source's test split" if config.forgetting == "source" else config.forgetting
+        print(f"forgetting, on {where}:")
+        jobs.print_metrics(dict(metrics["forgetting"]["source_model"], split="source model"))
+        jobs.print_metrics(dict(metrics["forgetting"]["fine_tuned"], split="fine-tuned model"))
     print(f"run directory: {run_dir}")
     return task, metrics
 

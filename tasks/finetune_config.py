@@ -58,6 +58,10 @@ class TrainConfig:
     learning_rate: float | None = _field(None, "Adam learning rate (default: the source run's / 10)")
     seed: int | None = _field(None, "seed for splits, shuffling and new rows (default: the source run's)")
     evaluate_before: bool = _field(True, "also evaluate the model on the new test split before fine-tuning")
+    forgetting: str | None = _field(
+        None, "also evaluate the source model and the fine-tuned one on the old data, to measure forgetting: "
+        "'source' (the source run's own test split) or a file in the source's format and columns"
+    )
 
 
 @dataclass

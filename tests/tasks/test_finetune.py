@@ -74,7 +74,7 @@ def test_extend_keeps_old_predictions_then_learns_the_shifted_data(source_run, c
     source = SentimentTask.load(run)
     old_rows, new_rows = toy_reviews(60, seed=5), shifted_reviews(60, seed=6)
     task, metrics = finetune(run, folder / "extended", data=str(new), vocab="extend", epochs=8,
-                             learning_rate=0.01, verbose=0)
+                             learning_rate=0.01, forgetting="source", verbose=0)
     printed = capsys.readouterr().out
     assert "vocabulary (extend)" in printed and "superb" in printed and "learning rate 0.01 (given)" in printed
     assert tree_hashes(run) == before_hashes  # the source run is only read
@@ -85,6 +85,12 @@ def test_extend_keeps_old_predictions_then_learns_the_shifted_data(source_run, c
     assert accuracy(source, new_rows) <= 0.7
     assert accuracy(task, new_rows) >= 0.95
     assert metrics["before_finetuning"]["accuracy"] < metrics["accuracy"]
+    # Forgetting is measured on the source's own test split, by both models.
+    assert "forgetting, on the source's test split:" in printed
+    forgetting = metrics["forgetting"]
+    assert forgetting["source_model"]["accuracy"] >= 0.9
+    assert forgetting["fine_tuned"]["examples"] == forgetting["source_model"]["examples"]
+    assert json.loads((folder / "extended" / "metrics.json").read_text())["forgetting"] == forgetting
     # The fine-tuned run reads like any run.
     reloaded = SentimentTask.load(folder / "extended")
     assert accuracy(reloaded, new_rows) == accuracy(task, new_rows)
