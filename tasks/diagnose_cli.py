@@ -14,7 +14,8 @@ def add_commands(commands) -> None:
         help="plot ||dL/dh_t|| against the distance from the loss, per architecture (log scale)",
         description="Backpropagation through time made visible: the loss at the last step of "
         "windows of --length tokens is differentiated with respect to the hidden state of the "
-        "first recurrent layer at every step, by unrolling the model's own cell. Writes "
+        "first recurrent layer at every step (an LSTM's h_t and c_t together), by unrolling "
+        "the model's own cell. Writes "
         "gradients.png, gradients.json and gradients.csv into --out and prints the norms at "
         "t=T, T-10, T-50 and 1, with the global parameter gradient norm before and after the "
         "template's clipping.",

@@ -43,6 +43,22 @@ def _cut(stream, companion, length: int, batch: int, seed: int, what: str):
     return windows, companion, chosen
 
 
+def _text_windows(task, data, length: int, batch: int, seed: int):
+    """`batch` windows of `length` ids that each end where a text ends, with that text's
+    label: the classifier reads the text last, as in training, and texts before it in the
+    stream stand in for a longer past when `length` exceeds the text."""
+    ids = task.encode(data.texts)
+    stream = ids.flat_values.numpy()
+    ends = np.cumsum(ids.row_lengths().numpy())
+    labels = task.label_ids(data)
+    usable = np.flatnonzero((ends >= length) & (ids.row_lengths().numpy() > 0))
+    if len(usable) == 0:
+        raise UsageError(f"the sentiment texts hold {len(stream)} tokens, fewer than --length {length}.")
+    chosen = np.random.default_rng(seed).choice(usable, size=batch, replace=len(usable) < batch)
+    windows = np.stack([stream[ends[i] - length : ends[i]] for i in chosen]).astype(np.int32)
+    return windows, labels[chosen]
+
+
 def _measure(task_name: str, task, inputs_source, args, name: str, recurrent_scale: float) -> GradientProfile:
     stack = reading_stack(task_name, task)
     notes = []
@@ -50,11 +66,8 @@ def _measure(task_name: str, task, inputs_source, args, name: str, recurrent_sca
         scale_recurrent_weights(stack.layer, recurrent_scale)
         notes.append(f"recurrent weights x {recurrent_scale}")
     if task_name == "sentiment":
-        stream_ids = task.encode(inputs_source.texts)
-        stream = stream_ids.flat_values.numpy()
-        owner = np.repeat(task.label_ids(inputs_source), stream_ids.row_lengths().numpy())
-        windows, labels, starts = _cut(stream, owner, args.length, args.batch, args.seed, "the sentiment texts")
-        norms, parameter_norm = classifier_state_gradients(task.model, windows, labels[starts])
+        windows, labels = _text_windows(task, inputs_source, args.length, args.batch, args.seed)
+        norms, parameter_norm = classifier_state_gradients(task.model, windows, labels)
         clipnorm = task.clipnorm()
     else:
         stream = task.encode(inputs_source, "the text")
@@ -123,7 +136,8 @@ def gradient_profiles(args) -> list[GradientProfile]:
         if not _architectures(task_name)[task.config.arch].recurrent:
             print(f"{run_dir}: skipped, a {task.config.arch} has no recurrent state.")
             continue
-        name = f"{Path(run_dir).name} ({task.config.arch}, trained)"
+        base = Path(run_dir).resolve().name
+        name = f"{base} (trained)" if base == task.config.arch else f"{base} ({task.config.arch}, trained)"
         profiles.append(_measure(task_name, task, _run_inputs(task_name, task, args), args, name, args.recurrent_scale))
     return profiles
 
@@ -165,7 +179,8 @@ def command_gradients(args) -> int:
         raise UsageError("none of the models has a recurrent state to diagnose.")
     title = f"{args.task if args.archs else 'runs'}: loss at step T = {args.length}, batch of {args.batch}"
     out = write_gradient_report(profiles, args.out, title)
-    print(f"||dL/dh_t|| of the first recurrent layer, mean over {args.batch} windows of {args.length} tokens")
+    print(f"||dL/dh_t|| of the first recurrent layer's state (LSTM: h_t and c_t), mean over {args.batch} "
+          f"windows of {args.length} tokens; |grad W| is the global norm of dL/dW, then clipped")
     print(format_table(profiles))
     print(f"wrote {out / 'gradients.png'}, gradients.json, gradients.csv")
     return 0

@@ -85,7 +85,7 @@ def test_elman_rnn_vanishes_where_an_lstm_keeps_more_when_its_recurrence_contrac
     lstm, _ = classifier_state_gradients(_classifier("lstm", 0.5), IDS, LABELS)
     rnn_ratio, lstm_ratio = rnn[0] / rnn[-1], lstm[0] / lstm[-1]
     assert rnn_ratio < 1e-12  # measured 1.7e-15
-    assert rnn_ratio * 1e3 < lstm_ratio  # measured lstm 1.8e-07
+    assert rnn_ratio * 1e3 < lstm_ratio  # measured lstm 1.2e-06
 
 
 def test_fresh_lstm_forgets_at_its_forget_gate_rate_while_fresh_elman_keeps_its_gradient():
@@ -95,7 +95,7 @@ def test_fresh_lstm_forgets_at_its_forget_gate_rate_while_fresh_elman_keeps_its_
     rnn, _ = classifier_state_gradients(_classifier("rnn"), IDS, LABELS)
     lstm, _ = classifier_state_gradients(_classifier("lstm"), IDS, LABELS)
     assert 0.6 < _backward_factor(lstm) < 0.9  # measured 0.82
-    assert lstm[0] / lstm[-1] < 1e-3 < 1e-1 < rnn[0] / rnn[-1]  # measured 4.9e-06 and 0.57
+    assert lstm[0] / lstm[-1] < 1e-3 < 1e-1 < rnn[0] / rnn[-1]  # measured 2.0e-05 and 0.57
 
 
 def test_scaled_elman_recurrence_explodes_and_clipping_caps_the_update():
