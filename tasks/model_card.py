@@ -141,7 +141,8 @@ def write_model_card(export_dir: str | Path, card: dict[str, Any]) -> None:
     export_dir = Path(export_dir)
     path = export_dir / CARD_JSON
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    # Keys in the card's own order (task first, training config last), not sorted.
+    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     (export_dir / CARD_MARKDOWN).write_text(format_model_card(card), encoding="utf-8")
 
 

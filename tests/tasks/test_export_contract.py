@@ -105,7 +105,7 @@ def exports(tasks, tmp_path_factory):
 
 
 def rest_requests(tasks):
-    """(task, request body, expected predictions) in TensorFlow Serving's REST row format."""
+    """(task, request body, expected predictions) in TensorFlow Serving's REST formats (row and columnar)."""
     from seqzoo.data.caption_readers import CaptionedImages
 
     sentiment = tasks["sentiment"]
@@ -119,7 +119,12 @@ def rest_requests(tasks):
     prompts = ["ab", "", "cab ca"]
     body = {"signature_name": "serving_default",
             "instances": [{"prompt": p, "max_tokens": 6, "temperature": 0.8, "seed": 3} for p in prompts]}
-    yield "language-model", body, [{"text": t} for t in model.generate(prompts, max_tokens=6, temperature=0.8, seed=3)]
+    expected = [{"text": t} for t in model.generate(prompts, max_tokens=6, temperature=0.8, seed=3)]
+    yield "language-model", body, expected
+    # The columnar format sends one setting for the whole batch as a one-element list.
+    body = {"signature_name": "serving_default",
+            "inputs": {"prompt": prompts, "max_tokens": [6], "temperature": [0.8], "seed": [3]}}
+    yield "language-model", body, expected
     body = {"signature_name": "generate",
             "instances": [{"prompt": p, "max_tokens": 4, "temperature": 0.0, "top_k": 2, "top_p": 0.9, "seed": 0}
                           for p in prompts]}
@@ -157,6 +162,11 @@ SERVER = textwrap.dedent(
     def predict(model, body):
         signature = model.signatures[body.get("signature_name", "serving_default")]
         specs = signature.structured_input_signature[1]
+        if "inputs" in body:  # the columnar format: one list per input, each its own length
+            inputs = {n: tf.constant(body["inputs"][n], s.dtype) for n, s in specs.items()}
+            outputs = signature(**inputs)
+            return {n: [v.decode() if isinstance(v, bytes) else v for v in t.numpy().tolist()]
+                    for n, t in outputs.items()}
         instances = body["instances"]
         missing = [n for n in specs if any(n not in i for i in instances)]
         assert not missing, f"instances lack {missing}"
@@ -168,6 +178,9 @@ SERVER = textwrap.dedent(
     responses = []
     for export_dir, body in json.load(open(sys.argv[1])):
         model = tf.saved_model.load(export_dir)
+        if "inputs" in body:
+            responses.append({"outputs": predict(model, body)})
+            continue
         batched = predict(model, body)
         single = [predict(model, {**body, "instances": [i]})[0] for i in body["instances"]]
         responses.append({"predictions": batched, "one_at_a_time": single})
@@ -211,8 +224,11 @@ def test_rest_requests_are_served_from_a_fresh_process_like_the_task_predicts(ex
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     responses = json.loads(result.stdout.strip().splitlines()[-1])
-    assert len(responses) == len(cases) == 5
+    assert len(responses) == len(cases) == 6
     for (task, body, expected), response in zip(cases, responses):
+        if "outputs" in response:  # columnar request, columnar reply
+            assert response["outputs"]["text"] == [row["text"] for row in expected]
+            continue
         for predictions in (response["predictions"], response["one_at_a_time"]):
             assert len(predictions) == len(expected), task
             for got, want in zip(predictions, expected):
