@@ -198,9 +198,14 @@ class Comparison:
                 self._save()
                 write_report(self.out, self.results)
         except KeyboardInterrupt:
-            self.results["status"] = "interrupted"
-            self._save()
-            write_report(self.out, self.results)
+            # A second Ctrl-C must not leave the report of the finished runs half written.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                self.results["status"] = "interrupted"
+                self._save()
+                write_report(self.out, self.results)
+            finally:
+                signal.signal(signal.SIGINT, previous)
             finished = sum(run["status"] in ("ok", "diverged") for run in self.results["runs"])
             print(f"interrupted: report of the {finished} finished run(s) in {self.out / 'report.html'}",
                   file=sys.stderr, flush=True)

@@ -19,6 +19,7 @@ import importlib
 import json
 import math
 import os
+import signal
 import sys
 import time
 import traceback
@@ -224,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run(spec)
     except KeyboardInterrupt:
+        # The parent passes Ctrl-C on as well: a second one must not cut this note short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         atomic_write_json(spec["result"], {"status": "interrupted", "reason": "stopped by Ctrl-C"})
         return INTERRUPTED
     except Exception as error:
