@@ -194,7 +194,8 @@ def command_gates(args) -> int:
 
     if args.run_dir:
         task_name, task = load_task(args.run_dir)
-        label = f"{Path(args.run_dir).name} ({task.config.arch})"
+        base = Path(args.run_dir).resolve().name
+        label = base if base == task.config.arch else f"{base} ({task.config.arch})"
     else:
         if args.task not in DIAGNOSED_TASKS:
             raise UsageError(f"give a run directory, or --task {' or --task '.join(DIAGNOSED_TASKS)} for a fresh LSTM.")

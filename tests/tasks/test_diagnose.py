@@ -165,3 +165,22 @@ def test_docstring_examples_run():
     from seqzoo.tasks import lstm_gates
 
     assert doctest.testmod(lstm_gates).failed == 0
+
+
+def test_diagnose_gradients_of_a_language_model_run_on_given_text(tmp_path, capsys):
+    from seqzoo.tasks.language_model import LanguageModelTask
+    from seqzoo.tasks.language_model_config import LanguageModelConfig
+
+    text = "the cat sat on the mat. " * 20
+    (tmp_path / "corpus.txt").write_text(text)
+    task = LanguageModelTask.build(LanguageModelConfig(arch="lstm", units=6, embedding_dim=4), text)
+    task.save(tmp_path / "lm")
+    out = tmp_path / "report"
+    assert main(["diagnose", "gradients", "--run", str(tmp_path / "lm"), "--data", str(tmp_path / "corpus.txt"),
+                 "--length", "12", "--batch", "3", "--out", str(out)]) == 0
+    (profile,) = json.loads((out / "gradients.json").read_text())
+    assert profile["name"] == "lm (lstm, trained)" and len(profile["norms"]) == 12
+    assert profile["clipnorm"] == 1.0  # the template's default
+    assert main(["diagnose", "gradients", "--run", str(tmp_path / "lm"), "--data", str(tmp_path / "corpus.txt"),
+                 "--length", "5000", "--out", str(out)]) == 2
+    assert "fewer than --length 5000" in capsys.readouterr().err
