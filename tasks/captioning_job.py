@@ -13,7 +13,7 @@ from seqzoo.tasks.captioning_config import DEFAULT_DATASET, CaptioningConfig
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.plots import plot_learning_curves
 from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory
-from seqzoo.tasks.word_vector_init import coverage_message
+from seqzoo.tasks.word_vector_init import coverage_message, coverage_metrics
 
 
 def _builtin_loaders():
@@ -104,6 +104,7 @@ def train_run(config: CaptioningConfig, run_dir, overwrite: bool = False, verbos
     metrics = task.evaluate(splits["test"])
     metrics.update(split="test", training_seconds=round(seconds, 2), epochs=len(history.get("loss", [])),
                    parameters=int(task.model.count_params()))
+    metrics.update(coverage_metrics(task.word_vector_coverage))
     atomic_write_json(run_dir / "metrics.json", metrics)
     if task.model.has_attention:
         from seqzoo.tasks.caption_attention_plots import plot_caption_attention

@@ -13,7 +13,7 @@ from seqzoo.tasks.language_model import TASK, LanguageModelTask, get_architectur
 from seqzoo.tasks.language_model_config import LanguageModelConfig
 from seqzoo.tasks.plots import plot_learning_curves
 from seqzoo.tasks.run_directory import atomic_write_json, atomic_write_text, create_run_directory
-from seqzoo.tasks.word_vector_init import coverage_message
+from seqzoo.tasks.word_vector_init import coverage_message, coverage_metrics
 
 DEFAULT_CORPUS = "pydoc-topics"
 SAMPLE_TOKENS = {"char": 400, "word": 80, "subword": 100}
@@ -77,6 +77,7 @@ def train_run(
         epochs=len(history.get("loss", [])),
         parameters=int(task.model.count_params()),
     )
+    metrics.update(coverage_metrics(task.word_vector_coverage))
     atomic_write_json(run_dir / "metrics.json", metrics)
     print_metrics(metrics)
     sample = task.generate([""], max_tokens=SAMPLE_TOKENS[config.level], temperature=0.8, seed=0)[0]

@@ -14,7 +14,7 @@ from seqzoo.tasks.config import SentimentConfig
 from seqzoo.tasks.plots import plot_learning_curves
 from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory
 from seqzoo.tasks.sentiment import SentimentTask, get_architecture
-from seqzoo.tasks.word_vector_init import coverage_message
+from seqzoo.tasks.word_vector_init import coverage_message, coverage_metrics
 
 DEFAULT_DATASET = "negation-reviews"
 
@@ -84,6 +84,7 @@ def train_run(
         epochs=len(history.get("loss", [])),
         parameters=int(task.model.count_params()),
     )
+    metrics.update(coverage_metrics(task.word_vector_coverage))
     atomic_write_json(run_dir / "metrics.json", metrics)
     print_metrics(metrics)
     return task, metrics

@@ -13,7 +13,7 @@ from seqzoo.data.parallel import ParallelTexts, read_parallel, split_parallel
 from seqzoo.tasks.plots import plot_learning_curves
 from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory
 from seqzoo.tasks.translation_config import TranslationConfig
-from seqzoo.tasks.word_vector_init import coverage_message
+from seqzoo.tasks.word_vector_init import coverage_message, coverage_metrics
 
 DEFAULT_DATASET = "cldr-dates"
 # Built-in parallel corpora: name -> loader(seed).
@@ -79,6 +79,7 @@ def train_run(config: TranslationConfig, run_dir, overwrite: bool = False, verbo
     metrics = task.evaluate(splits["test"])
     metrics.update(split="test", training_seconds=round(seconds, 2), epochs=len(history.get("loss", [])),
                    parameters=int(task.model.count_params()))
+    metrics.update(coverage_metrics(task.word_vector_coverage))
     atomic_write_json(run_dir / "metrics.json", metrics)
     plot_bleu_by_length(metrics, run_dir / "bleu_by_length.png",
                         title=f"{config.arch}: BLEU by source length (test)")

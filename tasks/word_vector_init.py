@@ -91,3 +91,14 @@ def initialise_embedding(
 def coverage_message(path: str | Path, coverage) -> str:
     """`word vectors PATH: 812 of 1000 vocabulary tokens have a pretrained vector (81.2%); missing e.g. ...`"""
     return f"word vectors {path}: {coverage}"
+
+
+def coverage_metrics(coverage) -> dict[str, float]:
+    """The coverage as numbers for `metrics.json` (and so the export's model card):
+    `{"word_vector_coverage": 0.812}`, or one per side for translation's
+    `{"source": coverage, "target": coverage}`; empty without word vectors."""
+    if not coverage:
+        return {}
+    if isinstance(coverage, dict):
+        return {f"{side}_word_vector_coverage": round(c.fraction, 4) for side, c in coverage.items()}
+    return {"word_vector_coverage": round(coverage.fraction, 4)}

@@ -4,6 +4,8 @@ printed; a width that differs from the embedding's is refused naming the file.""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from seqzoo.tasks.cli import main
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.language_model import LanguageModelTask
 from seqzoo.tasks.language_model_config import LanguageModelConfig
+from seqzoo.tasks.model_card import read_model_card
 from seqzoo.tasks.translation import TranslationTask
 from seqzoo.tasks.translation_config import TranslationConfig
 
@@ -98,3 +101,11 @@ def test_train_prints_the_coverage(tmp_path, capsys):
                  "--word-vectors", str(vectors), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert f"word vectors {vectors}: 3 of " in out and "have a pretrained vector" in out
+    # Kept in metrics.json, and so in the model card of the export.
+    words = len((tmp_path / "run" / "vocabulary.txt").read_text(encoding="utf-8").splitlines()) - 4
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["word_vector_coverage"] == round(3 / words, 4)
+    assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "exported")]) == 0
+    card = read_model_card(tmp_path / "exported")
+    assert card["metrics"]["word_vector_coverage"] == metrics["word_vector_coverage"]
+    assert card["training_config"]["word_vectors"] == str(vectors)
