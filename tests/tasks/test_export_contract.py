@@ -294,3 +294,18 @@ def test_export_of_a_run_directory_carries_its_metrics_and_inspect_reads_the_run
 def test_inspect_refuses_a_folder_that_is_neither(tmp_path):
     with pytest.raises(UsageError, match="neither a seqzoo export"):
         inspect_path(tmp_path)
+
+
+def test_inspect_describes_a_savedmodel_made_elsewhere_from_its_signatures(tmp_path, capsys):
+    import tensorflow as tf
+
+    class Doubler(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+        def double(self, x):
+            return {"y": 2 * x}
+
+    module = Doubler()
+    tf.saved_model.save(module, str(tmp_path / "other"), signatures={"serving_default": module.double})
+    assert main(["inspect", str(tmp_path / "other")]) == 0
+    out = capsys.readouterr().out
+    assert "no model card" in out and "input  x: float32 [batch, 3]" in out and "output y: float32 [batch, 3]" in out
