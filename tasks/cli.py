@@ -171,6 +171,7 @@ def command_export(args) -> int:
     task = jobs(run_task(args.run_dir)).load_task(args.run_dir)
     path = task.export(args.out, overwrite=args.overwrite)
     print(f"exported SavedModel to {path}")
+    print(f"model card in {os.path.join(path, 'MODEL_CARD.md')}; `seqzoo inspect {path}` shows it with the signatures")
     return 0
 
 
