@@ -45,13 +45,12 @@ def add_commands(commands) -> None:
         description="Recompute the gates of the first LSTM layer step by step from its weights "
         "(Keras order i, f, c, o) over --text and draw them as heat maps, units by tokens.",
     )
-    gates.add_argument("run_dir", nargs="?", help="a run directory with an LSTM (default: a fresh one of --task)")
+    gates.add_argument("run_dir", nargs="?", help="a sentiment, language-model or translation (encoder) run "
+                       "directory with an LSTM (default: a fresh one of --task)")
     gates.add_argument("--text", required=True, help="the text to read")
     gates.add_argument("--out", default="gates.png", help="the PNG to write (default: gates.png)")
     gates.add_argument("--task", choices=("sentiment", "language-model"), default="sentiment",
                        help="without a run directory: the template of the fresh LSTM (default: sentiment)")
-    gates.add_argument("--side", choices=("source", "target"), default="source",
-                       help="translation runs: the encoder (source) or decoder (target)")
     gates.add_argument("--max-units", type=int, default=32, help="units drawn (default: 32)")
     gates.add_argument("--data", help="without a run directory: the data whose vocabulary the fresh LSTM gets")
     gates.add_argument("--seed", type=int, default=0, help="seed of a fresh LSTM")

@@ -202,7 +202,9 @@ def command_gates(args) -> int:
         task_name = args.task
         task, _ = _fresh_task(task_name, "lstm", args)
         label = f"fresh {task_name} lstm"
-    stack = reading_stack(task_name, task, getattr(args, "side", "source"))
+    # The reading side only: a translation or captioning decoder starts from the encoder's
+    # state, not from the zero state the gates are recomputed from.
+    stack = reading_stack(task_name, task, "source")
     layers = getattr(stack.layer, "recurrent_layers", None) or []
     layer = layers[0] if layers else None
     direction = ""
