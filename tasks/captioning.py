@@ -432,6 +432,9 @@ class CaptioningTask:
         config = read_config(run_dir, CaptioningConfig)
         preprocessor = TextPreprocessor.load(run_dir / "captions")
         model = load_keras_model(run_dir / "model.keras", compile=False)  # Keras safe mode
+        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
+        if config.freeze_embeddings:
+            model.decoder.embedding.trainable = False
         task = cls(config, preprocessor, model)
         task.run_dir = run_dir  # the export's model card reads its metrics.json
         return task

@@ -167,8 +167,8 @@ def signature_contract(export_dir: str | Path) -> dict[str, dict[str, dict[str, 
     The protobuf is parsed, nothing in the graph runs, and tensorflow_text need not
     be imported.
     """
+    import tensorflow as tf
     from tensorflow.core.protobuf import saved_model_pb2
-    from tensorflow.python.framework import dtypes
 
     from seqzoo.tasks.errors import UsageError
 
@@ -188,7 +188,7 @@ def signature_contract(export_dir: str | Path) -> dict[str, dict[str, dict[str, 
             shape = None
             if not info.tensor_shape.unknown_rank:
                 shape = [None if d.size < 0 else int(d.size) for d in info.tensor_shape.dim]
-            described[name] = {"dtype": dtypes.as_dtype(info.dtype).name, "shape": shape}
+            described[name] = {"dtype": tf.dtypes.as_dtype(info.dtype).name, "shape": shape}
         return described
 
     contract = {}

@@ -274,6 +274,9 @@ class SentimentTask:
         preprocessor = TextPreprocessor.load(run_dir)
         label_names = (run_dir / "labels.txt").read_text(encoding="utf-8").splitlines()
         model = load_keras_model(run_dir / "model.keras")  # Keras safe mode
+        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
+        if config.freeze_embeddings and getattr(model.encoder, "embedding", None) is not None:
+            model.encoder.embedding.trainable = False
         task = cls(config, preprocessor, model, label_names)
         task.run_dir = run_dir  # the export's model card reads its metrics.json
         return task

@@ -371,6 +371,9 @@ class TranslationTask:
         source = TextPreprocessor.load(run_dir / "source")
         target = source if config.shared_vocabulary else TextPreprocessor.load(run_dir / "target")
         model = load_keras_model(run_dir / "model.keras", compile=False)  # Keras safe mode
+        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
+        if config.freeze_embeddings:
+            model.encoder.embedding.trainable = model.decoder.embedding.trainable = False
         task = cls(config, source, target, model)
         task.run_dir = run_dir  # the export's model card reads its metrics.json
         return task

@@ -48,6 +48,11 @@ def test_language_model_input_embedding_starts_from_the_vectors_and_can_stay_fro
     before = embedding.embeddings.numpy().copy()
     task.fit(CORPUS, CORPUS, epochs=1, verbose=0)
     np.testing.assert_array_equal(embedding.embeddings.numpy(), before)
+    # Still frozen when the run is loaded again (to train on, or fine-tune).
+    task.save(tmp_path / "run")
+    loaded = LanguageModelTask.load(tmp_path / "run")
+    assert not loaded.model.decoder.embedding.trainable
+    np.testing.assert_array_equal(loaded.model.decoder.embedding.embeddings.numpy(), before)
 
 
 def test_translation_initialises_source_and_target_embeddings_from_their_own_files(tmp_path):
