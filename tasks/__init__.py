@@ -20,6 +20,11 @@ _EXPORTS = {
     "train_sentiment": ("seqzoo.tasks.sentiment_job", "train_run"),
     "evaluate_sentiment": ("seqzoo.tasks.sentiment_job", "evaluate_run"),
     "UsageError": "seqzoo.tasks.errors",
+    "inspect_path": "seqzoo.tasks.inspection",
+    "format_inspection": "seqzoo.tasks.inspection",
+    "read_model_card": "seqzoo.tasks.model_card",
+    "load_keras_model": "seqzoo.tasks.model_files",
+    "initialise_embedding": "seqzoo.tasks.word_vector_init",
     "SentimentClassifier": "seqzoo.tasks.sentiment_estimator",
 }
 
