@@ -309,3 +309,12 @@ def test_inspect_describes_a_savedmodel_made_elsewhere_from_its_signatures(tmp_p
     assert main(["inspect", str(tmp_path / "other")]) == 0
     out = capsys.readouterr().out
     assert "no model card" in out and "input  x: float32 [batch, 3]" in out and "output y: float32 [batch, 3]" in out
+
+
+def test_doctests_of_inspection_run():
+    import doctest
+
+    from seqzoo.tasks import inspection
+
+    result = doctest.testmod(inspection, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

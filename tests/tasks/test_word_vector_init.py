@@ -114,3 +114,12 @@ def test_train_prints_the_coverage(tmp_path, capsys):
     card = read_model_card(tmp_path / "exported")
     assert card["metrics"]["word_vector_coverage"] == metrics["word_vector_coverage"]
     assert card["training_config"]["word_vectors"] == str(vectors)
+
+
+def test_doctests_of_the_helper_run():
+    import doctest
+
+    from seqzoo.tasks import word_vector_init
+
+    result = doctest.testmod(word_vector_init, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
