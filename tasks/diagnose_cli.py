@@ -32,6 +32,9 @@ def add_commands(commands) -> None:
     gradients.add_argument("--batch", type=int, default=16, help="windows averaged over (default: 16)")
     gradients.add_argument("--units", type=int, help="recurrent units of fresh models (default: the template's)")
     gradients.add_argument("--embedding-dim", type=int, help="embedding width of fresh models (default: the template's)")
+    gradients.add_argument("--train-steps", type=int, default=0,
+                           help="train each --archs model this many steps with its template's recipe "
+                           "before measuring (default: 0, measured as initialised)")
     gradients.add_argument("--recurrent-scale", type=float, default=1.0,
                            help="multiply the first layer's recurrent weights by this before measuring "
                            "(e.g. 3 makes the Elman RNN's and IRNN's gradients explode; default: 1)")

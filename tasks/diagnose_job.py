@@ -79,9 +79,20 @@ def _measure(task_name: str, task, inputs_source, args, name: str, recurrent_sca
     return GradientProfile(name, norms, parameter_norm, clipnorm, recurrent_scale, notes)
 
 
+def _short_training(task_name: str, task, train, steps: int) -> None:
+    """`steps` optimizer steps with the template's own recipe (optimizer, learning rate,
+    clipping, data pipeline), enough to see what training does to the gradient's reach."""
+    task.compile()
+    if task_name == "sentiment":
+        batches = task.dataset(train, shuffle=True)
+    else:
+        batches = task.dataset(task.encode(train, "the training text"), shuffle=True)
+    task.model.fit(batches.repeat().take(steps), epochs=1, verbose=0, shuffle=False)  # shuffled above
+
+
 def _fresh_task(task_name: str, arch: str, args):
     """A freshly initialised task (seeded), built on its template's data, and the data the
-    windows are cut from."""
+    windows are cut from; with --train-steps, trained that many steps first."""
     overrides = {name: getattr(args, name) for name in ("units", "embedding_dim") if getattr(args, name, None)}
     if task_name == "sentiment":
         from seqzoo.tasks.config import SentimentConfig
@@ -90,14 +101,20 @@ def _fresh_task(task_name: str, arch: str, args):
 
         config = SentimentConfig(arch=arch, data=args.data, seed=args.seed, **overrides)
         splits = load_splits(config)
-        return SentimentTask.build(config, splits["train"]), splits["test"]
+        task = SentimentTask.build(config, splits["train"])
+        if getattr(args, "train_steps", 0):
+            _short_training(task_name, task, splits["train"], args.train_steps)
+        return task, splits["test"]
     from seqzoo.tasks.language_model import LanguageModelTask
     from seqzoo.tasks.language_model_config import LanguageModelConfig
     from seqzoo.tasks.language_model_job import load_splits
 
     config = LanguageModelConfig(arch=arch, data=args.data, seed=args.seed, **overrides)
     splits, _ = load_splits(config)
-    return LanguageModelTask.build(config, splits["train"]), splits["test"]
+    task = LanguageModelTask.build(config, splits["train"])
+    if getattr(args, "train_steps", 0):
+        _short_training(task_name, task, splits["train"], args.train_steps)
+    return task, splits["test"]
 
 
 def _run_inputs(task_name: str, task, args):
@@ -128,7 +145,8 @@ def gradient_profiles(args) -> list[GradientProfile]:
                   "every position in one step).")
             continue
         task, source = _fresh_task(args.task, arch, args)
-        profiles.append(_measure(args.task, task, source, args, f"{arch} (fresh)", args.recurrent_scale))
+        state = f"{args.train_steps} steps" if args.train_steps else "fresh"
+        profiles.append(_measure(args.task, task, source, args, f"{arch} ({state})", args.recurrent_scale))
     for run_dir in args.run or []:
         task_name, task = load_task(run_dir)
         if task_name not in DIAGNOSED_TASKS:
@@ -172,6 +190,8 @@ def write_gradient_report(profiles: list[GradientProfile], out: str | Path, titl
 def command_gradients(args) -> int:
     if not args.archs and not args.run:
         raise UsageError("give --archs (fresh models of --task) and/or --run RUN_DIR (trained models).")
+    if args.train_steps < 0:
+        raise UsageError(f"--train-steps must be 0 or more, got {args.train_steps}.")
     if args.length < 2:
         raise UsageError(f"--length must be at least 2, got {args.length}.")
     profiles = gradient_profiles(args)

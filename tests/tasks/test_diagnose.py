@@ -184,3 +184,15 @@ def test_diagnose_gradients_of_a_language_model_run_on_given_text(tmp_path, caps
     assert main(["diagnose", "gradients", "--run", str(tmp_path / "lm"), "--data", str(tmp_path / "corpus.txt"),
                  "--length", "5000", "--out", str(out)]) == 2
     assert "fewer than --length 5000" in capsys.readouterr().err
+
+
+def test_diagnose_gradients_after_a_few_training_steps(tmp_path):
+    out = tmp_path / "grads"
+    common = ["diagnose", "gradients", "--task", "sentiment", "--archs", "gru", "--length", "20", "--batch", "2",
+              "--units", "4", "--embedding-dim", "4", "--out", str(out)]
+    assert main(common) == 0
+    (fresh,) = json.loads((out / "gradients.json").read_text())
+    assert main(common + ["--train-steps", "3"]) == 0
+    (trained,) = json.loads((out / "gradients.json").read_text())
+    assert fresh["name"] == "gru (fresh)" and trained["name"] == "gru (3 steps)"
+    assert trained["norms"] != fresh["norms"]  # the same seed, so only the training differs
