@@ -87,7 +87,8 @@ def _short_training(task_name: str, task, train, steps: int) -> None:
         batches = task.dataset(train, shuffle=True)
     else:
         batches = task.dataset(task.encode(train, "the training text"), shuffle=True)
-    task.model.fit(batches.repeat().take(steps), epochs=1, verbose=0, shuffle=False)  # shuffled above
+    # The batches come in the template's own order (stateful rows under TBPTT).
+    task.model.fit(batches.repeat().take(steps), epochs=1, verbose=0, shuffle=False)
 
 
 def _fresh_task(task_name: str, arch: str, args):
