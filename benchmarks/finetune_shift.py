@@ -33,6 +33,7 @@ VARIANTS = {
     "extend": dict(vocab="extend"),
     "extend-lr": dict(vocab="extend", learning_rate="source"),
     "extend-freeze-lr": dict(vocab="extend", freeze="encoder", learning_rate="source"),
+    "extend-freeze-unfreeze-lr": dict(vocab="extend", freeze="encoder", unfreeze_after=1, learning_rate="source"),
     "rebuild-lr": dict(vocab="rebuild", learning_rate="source"),
 }
 
