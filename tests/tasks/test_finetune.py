@@ -223,12 +223,14 @@ def test_extend_refuses_a_subword_vocabulary_and_names_the_alternatives():
     from seqzoo.data.text_preprocessor import TextPreprocessor
     from seqzoo.tasks.finetune_vocabulary import apply_policy
 
-    texts = [text for text, _ in toy_reviews(30)]
-    subword = TextPreprocessor.adapt(texts, level="subword", max_vocabulary=60)
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    pieces = ["[PAD]", "[UNK]", "[START]", "[END]", "film", "great"] + letters + ["##" + c for c in letters]
+    subword = TextPreprocessor(pieces, level="subword")
     with pytest.raises(UsageError, match="--vocab keep, or --vocab rebuild"):
         apply_policy("text", subword, ["superb gripping"], "extend")
-    _, _, report = apply_policy("text", subword, ["superb zzz"], "keep")
-    assert report.tokens >= 2  # pieces; unknown words are counted as [UNK]
+    _, _, report = apply_policy("text", subword, ["great films 42"], "keep")
+    # Pieces are counted; a word no piece spells ("42") is one [UNK].
+    assert (report.tokens, report.out_of_vocabulary) == (4, 1)
 
 
 @pytest.mark.slow
