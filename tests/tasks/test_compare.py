@@ -210,3 +210,28 @@ def test_doctests_of_the_compare_modules():
     for name in ("compare", "compare_report", "compare_worker"):
         result = doctest.testmod(importlib.import_module(f"seqzoo.tasks.{name}"), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task, arch, flags, unit, plots", [
+    ("language-model", "gru", ["--window", "16", "--context-length", "16"], "tokens/s", 1),
+    ("translation", "seq2seq", ["--max-examples", "120", "--beam-size", "1"], "target tokens/s", 2),
+    ("captioning", "show-and-tell", ["--max-images", "40", "--cnn-filters", "4", "--beam-size", "1"], "captions/s", 1),
+])
+def test_compare_works_for_every_task(tmp_path, task, arch, flags, unit, plots):
+    if task == "language-model":
+        from pydoc_data.topics import topics
+
+        corpus = tmp_path / "corpus.txt"
+        corpus.write_text("".join(topics[name] for name in sorted(topics)[:4]), encoding="utf-8")
+        flags = flags + ["--data", str(corpus)]
+    out = tmp_path / "report"
+    assert main(["compare", task, "--archs", arch, "--out", str(out), *TINY, *flags]) == 0
+    run = json.loads((out / "results.json").read_text())["runs"][0]
+    assert run["status"] == "ok" and run["throughput"]["unit"] == unit and run["throughput"]["value"] > 0
+    metrics = json.loads((out / "runs" / arch / "metrics.json").read_text())
+    row = _table((out / "report.md").read_text())[arch]
+    for key, title, decimals in TASK_METRICS[task]:
+        if key in metrics:
+            assert row[title] == format_number(metrics[key], decimals)
+    assert (out / "report.html").read_text().count("data:image/png;base64,") == plots
