@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
 
 import numpy as np
 import pytest
@@ -48,6 +49,14 @@ def test_language_model_extend_keeps_old_logits_then_learns_new_words(tmp_path):
                            epochs=2, learning_rate=0.01)
     ids = task.encode(sentences(old_words, 2, 3))[None, :20]
     old_token_logits_agree(task.model(ids), plan.task.model(ids))
+    # The same from the bare model file and its vocabulary folder.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("model.keras", "vocabulary.txt", "preprocessor.json", "config.json"):
+        shutil.copy(tmp_path / "source" / name, bare / name)
+    from_file = plan_finetuning(bare / "model.keras", tmp_path / "out2", data=str(tmp_path / "new.txt"),
+                                vocabulary=str(bare), vocab="extend")
+    np.testing.assert_array_equal(np.asarray(from_file.task.model(ids)), np.asarray(plan.task.model(ids)))
     fine, metrics = run_plan(plan, verbose=0)
     assert metrics["loss"] < metrics["before_finetuning"]["loss"]
     assert set(new_words) <= set(fine.preprocessor.vocabulary.tokens)
