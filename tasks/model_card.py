@@ -113,6 +113,7 @@ def model_card(
             for key in ("seqzoo_version", "tensorflow_version", "keras_version")
             if key in info
         }
+    card["training_config"] = card.pop("training_config")  # the long part, last
     return card
 
 
