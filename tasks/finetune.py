@@ -278,10 +278,10 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
             "frozen embedding; --unfreeze-after N trains them after N epochs."
         )
 
+    run_dir = create_run_directory(plan.out, overwrite=overwrite)  # refuse a used --out before any work
     # A new head is untrained: its "before" would measure nothing but its initialisation.
     before = parts.evaluate(task, splits["test"]) if config.evaluate_before and not plan.fresh_head else None
     old_before = parts.evaluate(plan.source_task, plan.old_test) if plan.old_test is not None else None
-    run_dir = create_run_directory(plan.out, overwrite=overwrite)
     record = {
         "source": str(source.resolve()),
         "source_task": name,
