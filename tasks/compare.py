@@ -213,6 +213,9 @@ class Comparison:
         self.results["status"] = "finished"
         self._save()
         write_report(self.out, self.results)
+        from seqzoo.tasks.compare_report import markdown_table, run_rows
+
+        print(markdown_table(*run_rows(self.out, self.results)))
         print(f"[{len(plan)}/{len(plan)}] done in {_clock(time.perf_counter() - started)}; report: "
               f"{self.out / 'report.html'} (and report.md, results.json)", flush=True)
         return self.results

@@ -232,7 +232,16 @@ def plot_by_length(results: dict, path: Path) -> bool:
 
 
 # ----------------------------------------------------------------------------- writing
-def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table (as `report.md` and the end of `seqzoo compare` show it).
+
+    Examples:
+
+    >>> print(markdown_table(["run", "accuracy"], [["lstm", "0.9000"]]))
+    | run | accuracy |
+    | --- | --- |
+    | lstm | 0.9000 |
+    """
     def line(cells):
         return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
 
@@ -311,7 +320,7 @@ def write_report(out: str | Path, results: dict) -> list[Path]:
     for problem in problems:
         markdown += [f"**Warning:** {problem}", ""]
     for name, head, body in sections:
-        markdown += [f"## {name}", "", _markdown_table(head, body), ""]
+        markdown += [f"## {name}", "", markdown_table(head, body), ""]
     if failed:
         markdown += ["## Runs that did not finish", ""]
         markdown += [f"- `{run['name']}` ({run['status']}): {run.get('reason') or 'no reason given'}" for run in failed]
