@@ -19,6 +19,7 @@ from seqzoo.tasks.language_model_config import LanguageModelConfig
 from seqzoo.tasks.translation import TranslationTask
 from seqzoo.tasks.translation_config import TranslationConfig
 
+from .test_finetune import tree_hashes
 from .test_translation import reversal_pairs
 
 
@@ -57,7 +58,9 @@ def test_language_model_extend_keeps_old_logits_then_learns_new_words(tmp_path):
     from_file = plan_finetuning(bare / "model.keras", tmp_path / "out2", data=str(tmp_path / "new.txt"),
                                 vocabulary=str(bare), vocab="extend")
     np.testing.assert_array_equal(np.asarray(from_file.task.model(ids)), np.asarray(plan.task.model(ids)))
+    before_hashes = tree_hashes(tmp_path / "source")
     fine, metrics = run_plan(plan, verbose=0)
+    assert tree_hashes(tmp_path / "source") == before_hashes  # the source run is only read
     assert metrics["loss"] < metrics["before_finetuning"]["loss"]
     assert set(new_words) <= set(fine.preprocessor.vocabulary.tokens)
     assert LanguageModelTask.load(tmp_path / "out").preprocessor.vocabulary == fine.preprocessor.vocabulary
