@@ -188,8 +188,11 @@ def _norms(tape, loss, states, variables) -> tuple[np.ndarray, float]:
     # The whole recurrent state at each step: for an LSTM both h_t and c_t (the total
     # derivative through every later step; c_T may feed nothing, hence ZERO).
     gradients = tape.gradient(loss, states, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    per_step = [tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(g), axis=-1) for g in step])).numpy()
-                for step in gradients]
+    # Squared in float64: a float32 gradient of 1e-20 squares to below float32's range.
+    per_step = [
+        np.sqrt(sum(np.sum(np.square(g.numpy().astype(np.float64)), axis=-1) for g in step))
+        for step in gradients
+    ]
     # Per example, then averaged: one long example must not hide the others.
     norms = np.stack(per_step, axis=1).mean(axis=0)
     parameter_gradients = [g for g in tape.gradient(loss, variables) if g is not None]
