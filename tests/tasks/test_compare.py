@@ -235,3 +235,28 @@ def test_compare_works_for_every_task(tmp_path, task, arch, flags, unit, plots):
         if key in metrics:
             assert row[title] == format_number(metrics[key], decimals)
     assert (out / "report.html").read_text().count("data:image/png;base64,") == plots
+
+
+@pytest.mark.slow
+def test_a_worker_killed_as_by_the_out_of_memory_killer_is_reported_and_the_next_run_goes_on(tmp_path):
+    data = write_csv(tmp_path / "reviews.csv", toy_reviews(120))
+    out = tmp_path / "report"
+    command = [sys.executable, "-m", "seqzoo.tasks.cli", "compare", "sentiment", "--archs", "rnn,gru",
+               "--data", str(data), "--out", str(out), *TINY]
+    parent = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    children = f"/proc/{parent.pid}/task/{parent.pid}/children"
+    deadline = time.monotonic() + 120
+    worker = None
+    while worker is None and time.monotonic() < deadline and parent.poll() is None:
+        pids = open(children).read().split() if os.path.exists(children) else []
+        worker = int(pids[0]) if pids else None
+        time.sleep(0.2)
+    assert worker is not None
+    time.sleep(1)
+    os.kill(worker, signal.SIGKILL)  # what the kernel does to a process that runs out of memory
+    output, _ = parent.communicate(timeout=240)
+    assert parent.returncode == 0, output
+    rnn, gru = json.loads((out / "results.json").read_text())["runs"]
+    assert rnn["status"] == "failed" and "SIGKILL" in rnn["reason"] and "out-of-memory" in rnn["reason"]
+    assert gru["status"] == "ok"
+    assert "SIGKILL" in _table((out / "report.md").read_text())["rnn"]["stopped by / reason"]
