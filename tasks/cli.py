@@ -239,7 +239,8 @@ def import_tensorflow_quietly() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command != "datasets":
+    # A command whose handler runs TensorFlow in other processes sets needs_tensorflow=False.
+    if args.command != "datasets" and getattr(args, "needs_tensorflow", True):
         import_tensorflow_quietly()
     try:
         return args.handler(args) if hasattr(args, "handler") else COMMANDS[args.command](args)

@@ -58,16 +58,40 @@ def parse_budget(text: str) -> float:
     return seconds
 
 
-def architecture_names(task: str) -> list[str]:
-    """The architectures of a task, in the order `seqzoo archs TASK` lists them."""
-    import importlib
+# Where each task's dictionary of architectures lives.
+_ARCHITECTURE_TABLES = {
+    "sentiment": ("seqzoo.tasks.sentiment", "SENTIMENT_ARCHITECTURES"),
+    "language-model": ("seqzoo.tasks.language_model", "LANGUAGE_MODEL_ARCHITECTURES"),
+    "translation": ("seqzoo.tasks.translation", "TRANSLATION_ARCHITECTURES"),
+    "captioning": ("seqzoo.tasks.captioning", "CAPTIONING_ARCHITECTURES"),
+}
 
-    module, name = {
-        "sentiment": ("seqzoo.tasks.sentiment", "SENTIMENT_ARCHITECTURES"),
-        "language-model": ("seqzoo.tasks.language_model", "LANGUAGE_MODEL_ARCHITECTURES"),
-        "translation": ("seqzoo.tasks.translation", "TRANSLATION_ARCHITECTURES"),
-        "captioning": ("seqzoo.tasks.captioning", "CAPTIONING_ARCHITECTURES"),
-    }[task]
+
+def architecture_names(task: str) -> list[str]:
+    """The architectures of a task, in the order `seqzoo archs TASK` lists them.
+
+    The names are read from the keys of the task module's dictionary literal without
+    importing it: the parent of the workers then never imports TensorFlow, which would
+    hold most of a gigabyte for the whole comparison. A dictionary that is not a literal
+    is imported instead.
+
+    Examples:
+
+    >>> architecture_names("translation")
+    ['seq2seq', 'bahdanau', 'luong', 'transformer']
+    """
+    import ast
+    import importlib
+    import importlib.util
+
+    module, name = _ARCHITECTURE_TABLES[task]
+    origin = importlib.util.find_spec(module).origin
+    for node in ast.parse(Path(origin).read_text(encoding="utf-8")).body:
+        target = getattr(node, "target", None) or (node.targets[0] if isinstance(node, ast.Assign) else None)
+        if isinstance(target, ast.Name) and target.id == name and isinstance(node.value, ast.Dict):
+            keys = [key.value if isinstance(key, ast.Constant) else None for key in node.value.keys]
+            if all(isinstance(key, str) for key in keys):
+                return keys
     return list(getattr(importlib.import_module(module), name))
 
 

@@ -52,7 +52,8 @@ def add_commands(commands) -> None:
         group.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
         names = {field.name for field in config_fields(entry.CONFIG)} - _OWN_FIELDS
         add_config_flags(parser, entry.CONFIG, only=names)
-        parser.set_defaults(handler=command_compare)
+        # The workers import TensorFlow; this process only waits for them and writes the report.
+        parser.set_defaults(handler=command_compare, needs_tensorflow=False)
 
 
 def command_compare(args) -> int:

@@ -260,3 +260,21 @@ def test_a_worker_killed_as_by_the_out_of_memory_killer_is_reported_and_the_next
     assert rnn["status"] == "failed" and "SIGKILL" in rnn["reason"] and "out-of-memory" in rnn["reason"]
     assert gru["status"] == "ok"
     assert "SIGKILL" in _table((out / "report.md").read_text())["rnn"]["stopped by / reason"]
+
+
+def test_architecture_names_are_read_without_importing_tensorflow(tmp_path):
+    import importlib
+
+    from seqzoo.tasks.compare import _ARCHITECTURE_TABLES, architecture_names
+
+    for task, (module, name) in _ARCHITECTURE_TABLES.items():
+        assert architecture_names(task) == list(getattr(importlib.import_module(module), name)), task
+    # The parent of the workers never imports TensorFlow (the workers do), so it does not
+    # hold most of a gigabyte while they train.
+    script = (
+        "import sys\nfrom seqzoo.tasks.cli import main\n"
+        f"code = main(['compare', 'sentiment', '--archs', 'lstm,lstn', '--out', {str(tmp_path / 'r')!r}])\n"
+        "print(code, [m for m in ('tensorflow', 'keras') if m in sys.modules])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split("\n")[0] == "2 []", result.stderr
