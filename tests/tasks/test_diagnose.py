@@ -186,6 +186,7 @@ def test_diagnose_gradients_of_a_language_model_run_on_given_text(tmp_path, caps
     assert "fewer than --length 5000" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_diagnose_gradients_after_a_few_training_steps(tmp_path):
     out = tmp_path / "grads"
     common = ["diagnose", "gradients", "--task", "sentiment", "--archs", "gru", "--length", "20", "--batch", "2",
