@@ -21,6 +21,14 @@ RESERVED_IDS = 4  # [PAD] [UNK] [START] [END]: never learned as words, never sho
 
 @dataclass
 class Neighbour:
+    """A token and its cosine similarity with the word looked up.
+
+    Examples:
+
+    >>> Neighbour("great", 0.93)
+    Neighbour(token='great', similarity=0.93)
+    """
+
     token: str
     similarity: float
 

@@ -41,6 +41,12 @@ class GradientProfile:
         parameter_norm: the global norm of the loss gradient over all trainable weights.
         clipnorm: the template's clipping norm (None: no clipping).
         recurrent_scale: the factor the recurrent weights were multiplied by (1: as built).
+
+    Examples:
+
+    >>> profile = GradientProfile("rnn", np.array([1e-6, 1e-3, 0.1]), parameter_norm=40.0, clipnorm=1.0)
+    >>> f"{profile.ratio:.0e}", profile.norm_at_distance(1), profile.clipped_norm
+    ('1e-05', 0.001, 1.0)
     """
 
     name: str

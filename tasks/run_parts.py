@@ -26,6 +26,17 @@ class ReadingStack:
             `embedding` attribute (a `TokenEmbedding`).
         preprocessor: the `TextPreprocessor` whose ids `layer` reads.
         task: the loaded task object.
+
+    Examples:
+
+    >>> from seqzoo.data.readers import LabelledTexts
+    >>> from seqzoo.tasks.config import SentimentConfig
+    >>> from seqzoo.tasks.sentiment import SentimentTask
+    >>> data = LabelledTexts(["good film", "bad film"] * 4, ["pos", "neg"] * 4, source="toy")
+    >>> task = SentimentTask.build(SentimentConfig(arch="lstm", units=4, embedding_dim=4), data)
+    >>> stack = reading_stack("sentiment", task)
+    >>> type(stack.layer).__name__, stack.preprocessor is task.preprocessor
+    ('RecurrentEncoder', True)
     """
 
     task_name: str

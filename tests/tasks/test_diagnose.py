@@ -162,9 +162,10 @@ def test_diagnose_gates_of_a_run_and_its_errors(tmp_path, capsys):
 def test_docstring_examples_run():
     import doctest
 
-    from seqzoo.tasks import lstm_gates
+    from seqzoo.tasks import gradient_diagnostics, lstm_gates, run_parts
 
-    assert doctest.testmod(lstm_gates).failed == 0
+    for module in (gradient_diagnostics, lstm_gates, run_parts):
+        assert doctest.testmod(module).failed == 0, module.__name__
 
 
 def test_diagnose_gradients_of_a_language_model_run_on_given_text(tmp_path, capsys):
