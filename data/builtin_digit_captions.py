@@ -42,7 +42,7 @@ import numpy as np
 
 from seqzoo.data.caption_readers import CaptionedImages
 
-__all__ = ["load_digit_strings", "encode_png", "DEFAULT_SIZE", "IMAGE_HEIGHT", "IMAGE_WIDTH", "DIGIT_WORDS"]
+__all__ = ["load_digit_strings", "encode_png", "DEFAULT_SIZE", "IMAGE_HEIGHT", "IMAGE_WIDTH", "DIGIT_WORDS", "digit_accuracy"]
 
 DEFAULT_SIZE = 3000
 IMAGE_HEIGHT, IMAGE_WIDTH = 32, 112
@@ -117,3 +117,26 @@ def load_digit_strings(seed: int = 0, size: int | None = None) -> CaptionedImage
         contents.append(encode_png(canvas))
     return CaptionedImages(names, captions, f"digit-strings (built-in, seed={seed}, size={size})",
                            folder=None, contents=contents)
+
+
+def digit_accuracy(captions: list[str], references: list[list[str]]) -> float:
+    """The fraction of digits named right, position by position (chance: 0.1).
+
+    BLEU rewards the caption template ("a", "and", ",") and the right number of digits
+    even when every digit is wrong; this counts only the digits: the k-th digit word of a
+    caption against the k-th digit of the image (from its first reference), over all
+    digits of all images. Missing digits count as wrong, extra ones are ignored.
+
+    Examples:
+
+    >>> digit_accuracy(["a three , a one and a nine"], [["three one four"]])
+    0.6666666666666666
+    """
+    names = set(DIGIT_WORDS)
+    right = total = 0
+    for caption, refs in zip(captions, references):
+        said = [word for word in caption.split() if word in names]
+        truth = [word for word in refs[0].split() if word in names]
+        right += sum(a == b for a, b in zip(said, truth))
+        total += len(truth)
+    return right / max(total, 1)

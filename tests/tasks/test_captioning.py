@@ -14,7 +14,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from seqzoo.data.builtin_digit_captions import load_digit_strings
+from seqzoo.data.builtin_digit_captions import digit_accuracy, load_digit_strings
 from seqzoo.tasks.captioning import CaptioningTask
 from seqzoo.tasks.captioning_config import CaptioningConfig
 from seqzoo.tasks.captioning_metrics import caption_metrics
@@ -38,16 +38,19 @@ def most_frequent_caption_bleu(train, test):
     return caption_metrics([common] * len(test), test.captions)
 
 
-# Settings per decoder for a run of well under a minute, and the margin over the most
-# frequent caption (BLEU-1, BLEU-2) that each must clear.
+# Settings per decoder for a run of well under a minute, the margin over the most frequent
+# caption (BLEU-1, BLEU-2) that each must clear, and the share of digits it must name
+# right, position by position (chance: 0.1). BLEU alone is not enough: the caption's length
+# and template words score without a single right digit.
 LEARNS = {
-    "show-attend-tell": (dict(learning_rate=1e-2, epochs=4), (25, 15)),
-    "transformer": (dict(learning_rate=3e-3, epochs=6), (25, 15)),
-    # From one image vector Show and Tell must pick "the k-th digit from the left" wherever
-    # it lies; at the default size (2,400 images, 128 units) it reaches BLEU-1 ~71 against
-    # ~17 (benchmarks/), but a run this short only gets it clearly above the prior
-    # (measured: BLEU-1 29 against 20, BLEU-2 13.5 against 3.9).
-    "show-and-tell": (dict(learning_rate=5e-3, epochs=15, units=64, embedding_dim=64), (5, 5)),
+    "show-attend-tell": (dict(learning_rate=1e-2, epochs=4), (25, 15), 0.4),  # measured 0.67
+    "transformer": (dict(learning_rate=3e-3, epochs=6), (25, 15), 0.25),  # measured 0.38
+    # Show and Tell learns how many digits an image holds (so its captions have the right
+    # length and BLEU rises above the prior: BLEU-1 29 against 20 measured) but not which:
+    # its digit accuracy stays at chance (0.04-0.05 measured here, and at the default size
+    # for 16 epochs), because a from-scratch CNN gets no usable signal through the single
+    # initial state. A known weakness, asserted as it is rather than hidden.
+    "show-and-tell": (dict(learning_rate=5e-3, epochs=15, units=64, embedding_dim=64), (5, 5), None),
 }
 
 
@@ -55,7 +58,7 @@ LEARNS = {
 @pytest.mark.parametrize("arch", sorted(LEARNS))
 def test_each_decoder_learns_the_digit_strings_above_the_most_frequent_caption(arch):
     train, valid, test = digit_splits(1000)
-    settings, (margin1, margin2) = LEARNS[arch]
+    settings, (margin1, margin2), min_digit_accuracy = LEARNS[arch]
     config = CaptioningConfig(arch=arch, patience=20, **{**TINY, **settings})
     task = CaptioningTask.build(config, train)
     task.fit(train, valid, verbose=0)
@@ -63,6 +66,10 @@ def test_each_decoder_learns_the_digit_strings_above_the_most_frequent_caption(a
     baseline = most_frequent_caption_bleu(train, test)
     assert metrics["bleu1"] > baseline["bleu1"] + margin1, (metrics, baseline["bleu1"])
     assert metrics["bleu2"] > baseline["bleu2"] + margin2, (metrics, baseline["bleu2"])
+    if min_digit_accuracy is not None:
+        captions = [result["caption"] for result in task.caption(test, beam_size=1)]
+        accuracy = digit_accuracy(captions, test.captions)
+        assert accuracy > min_digit_accuracy, accuracy
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +172,20 @@ def test_cached_features_of_a_frozen_backbone_train_the_decoder():
     assert np.isfinite(history["loss"][0])
     for old, new in zip(before, task.model.encoder.get_weights()):
         np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.slow
+def test_fine_tune_encoder_trains_the_backbone_end_to_end_with_the_decoder():
+    train, valid, _ = digit_splits(24, seed=2)
+    config = CaptioningConfig(arch="show-attend-tell", encoder="MobileNetV3Small", image_size="32x32",
+                              fine_tune_encoder=True, units=16, embedding_dim=16, epochs=1, batch_size=16)
+    task = CaptioningTask.build(config, train)
+    assert not task.frozen_encoder and task.model.encoder.trainable_weights
+    before = {w.path: w.numpy().copy() for w in task.model.encoder.trainable_weights}
+    history = task.fit(train, valid, verbose=0)
+    assert np.isfinite(history["loss"][0])
+    moved = sum(not np.array_equal(before[w.path], w.numpy()) for w in task.model.encoder.trainable_weights)
+    assert moved > len(before) // 2, f"only {moved} of {len(before)} backbone weights moved"
 
 
 def test_cache_features_needs_a_frozen_backbone():
