@@ -131,7 +131,10 @@ def test_ctrl_c_keeps_the_finished_runs_and_their_report(tmp_path):
     out = tmp_path / "report"
     command = [sys.executable, "-m", "seqzoo.tasks.cli", "compare", "sentiment", "--archs", "rnn,gru,lstm",
                "--data", str(data), "--out", str(out), *TINY, "--epochs", "1000", "--budget", "3s"]
-    parent = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A job started in the background of a shell inherits an ignored SIGINT: restore it,
+    # as an interactive terminal has it.
+    parent = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     results_path = out / "results.json"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and parent.poll() is None:
