@@ -135,8 +135,8 @@ MEASURE = {
 
 
 def run(spec: dict) -> dict:
-    """Train one architecture as `spec` says and return the result (also written to
-    `spec["result"]`)."""
+    """Train one architecture as `spec` says and return the result that `main` writes
+    to `spec["result"]`."""
     import keras
     import tensorflow as tf
 
@@ -158,7 +158,7 @@ def run(spec: dict) -> dict:
     epochs = float(metrics.get("epochs", 0))
     steps = int(task.model.optimizer.iterations.numpy())
     stopped_by = _stopped_by(history, metrics, config)
-    if stopped_by == "time budget":
+    if stopped_by in ("time budget", "divergence"):
         # The last epoch was cut short: count epochs by training steps instead.
         per_epoch = _batches_per_epoch(task, config, jobs)
         epochs = steps / per_epoch if per_epoch else epochs
