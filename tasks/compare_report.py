@@ -96,7 +96,7 @@ def run_rows(out: Path, results: dict) -> tuple[list[str], list[list[str]]]:
             memory = run.get("memory", {}).get("bytes")
             cells = [
                 format_number(metrics.get("parameters"), 0),
-                format_number(run.get("epochs_trained"), 2 if run.get("stopped_by") == "time budget" else 0),
+                format_number(run.get("epochs_trained"), 2 if (run.get("epochs_trained") or 0) % 1 else 0),
                 format_number(metrics.get("training_seconds"), 2),
                 format_number((run.get("throughput") or {}).get("value"), 1),
                 format_number(memory / 2**20 if memory else None, 0),
