@@ -24,6 +24,7 @@ from pathlib import Path
 import keras
 
 from seqzoo.tasks.errors import UsageError
+from seqzoo.tasks.model_files import load_keras_model
 from seqzoo.tasks.finetune_config import FinetuneConfig
 from seqzoo.tasks.finetune_tasks import MODEL_TASKS, TASK_PARTS, frozen_layers
 from seqzoo.tasks.finetune_vocabulary import apply_policy
@@ -47,7 +48,7 @@ def load_source(source: str | Path, vocabulary: str | Path | None = None):
             )
         folder = Path(vocabulary)
         folder = folder.parent if folder.is_file() else folder
-        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        model = load_keras_model(path, compile=False)
         name = MODEL_TASKS.get(type(model).__name__)
         if name is None:
             raise UsageError(f"{path} holds a {type(model).__name__}, which no seqzoo task fine-tunes.")
