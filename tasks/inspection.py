@@ -23,6 +23,7 @@ from typing import Any
 
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.model_card import (
+    finetune_summary,
     format_model_card,
     format_signatures,
     read_model_card,
@@ -83,6 +84,7 @@ def inspect_run(run_dir: str | Path) -> dict[str, Any]:
         "vocabulary_sizes": sizes,
         "labels": labels,
         "metrics": metrics,
+        "finetuned_from": finetune_summary(run_dir),
         "files": sorted(p.name + ("/" if p.is_dir() else "") for p in run_dir.iterdir() if not p.name.startswith(".")),
     }
 
@@ -118,6 +120,8 @@ def format_inspection(report: dict[str, Any]) -> str:
         f"- written by: seqzoo {info.get('seqzoo_version', '?')}, tensorflow {info.get('tensorflow_version', '?')}, "
         f"keras {info.get('keras_version', '?')} (run format {info.get('format_version', '?')})"
     )
+    if report.get("finetuned_from"):
+        lines.append(f"- fine-tuned from: {report['finetuned_from']}")
     lines.append(f"- files: {', '.join(report['files'])}")
     if config:
         lines += ["", "## How it was trained", "", "```"]

@@ -113,8 +113,40 @@ def model_card(
             for key in ("seqzoo_version", "tensorflow_version", "keras_version")
             if key in info
         }
+        finetuned = finetune_summary(run_dir)
+        if finetuned:
+            card["finetuned_from"] = finetuned
     card["training_config"] = card.pop("training_config")  # the long part, last
     return card
+
+
+def finetune_summary(run_dir: str | Path) -> str | None:
+    """One line on where a fine-tuned run came from (its `finetune.json`), or None for a
+    run trained from scratch.
+
+    Examples:
+
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> run = Path(tempfile.mkdtemp())
+    >>> finetune_summary(run) is None
+    True
+    >>> record = {"source": "runs/lstm", "new_labels": False, "vocabularies": {"text": {
+    ...     "policy": "extend", "old_size": 50, "new_size": 80, "added": ["superb"]}}}
+    >>> _ = (run / "finetune.json").write_text(json.dumps(record))
+    >>> finetune_summary(run)
+    'runs/lstm (text vocabulary extend: 50 -> 80 tokens)'
+    """
+    record = _json_or_none(Path(run_dir) / "finetune.json")
+    if not record:
+        return None
+    parts = [
+        f"{name} vocabulary {v.get('policy', '?')}: {v.get('old_size', '?')} -> {v.get('new_size', '?')} tokens"
+        for name, v in (record.get("vocabularies") or {}).items()
+    ]
+    if record.get("new_labels"):
+        parts.append("new classification head")
+    return f"{record.get('source', '?')}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
 def scalar_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +280,8 @@ def format_model_card(card: dict[str, Any]) -> str:
         lines.append("- trained with: " + ", ".join(f"{k} {v}" for k, v in card["trained_with"].items()))
     if card.get("run_directory"):
         lines.append(f"- run directory: {card['run_directory']}")
+    if card.get("finetuned_from"):
+        lines.append(f"- fine-tuned from: {card['finetuned_from']}")
     if card.get("signatures"):
         lines += ["", "## Signatures", "", "```"] + format_signatures(card["signatures"]) + ["```"]
     for name, body in (card.get("example_requests") or {}).items():

@@ -242,6 +242,10 @@ def test_a_fine_tuned_run_predicts_exports_and_fine_tunes_again(source_run, caps
     assert main(["predict", str(first), "una pelicula superb"]) == 0
     assert main(["export", str(first), "--out", str(tmp_path / "export")]) == 0
     assert (tmp_path / "export" / "saved_model.pb").is_file()
+    capsys.readouterr()
+    for inspected in (first, tmp_path / "export"):  # the run and its export say where it came from
+        assert main(["inspect", str(inspected)]) == 0
+        assert f"fine-tuned from: {run.resolve()} (text vocabulary extend:" in capsys.readouterr().out
     assert main(["finetune", str(first), "--data", str(new), "--epochs", "1", "--no-evaluate-before",
                  "--out", str(tmp_path / "again"), "--quiet"]) == 0
     record = json.loads((tmp_path / "again" / "finetune.json").read_text())
