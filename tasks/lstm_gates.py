@@ -73,14 +73,16 @@ def plot_gates(gates: dict[str, np.ndarray], tokens: list[str], path, max_units:
     steps = len(tokens)
     units = min(max_units, gates["forget"].shape[1])
     width = min(24.0, 3.0 + 0.35 * steps)
+    # Shared x axis, tokens under the last panel only: under every panel the long ones
+    # ran into the next panel and were cut.
     figure, axes = plt.subplots(len(GATES), 1, figsize=(width, 1.2 + 0.9 * len(GATES) + 0.08 * units * len(GATES)),
-                                squeeze=False)
+                                squeeze=False, sharex=True)
     for axis, name in zip(axes[:, 0], GATES):
         image = axis.imshow(gates[name][:, :units].T, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0,
                             interpolation="nearest")
         axis.set_ylabel(f"{name} gate\nunit")
-        axis.set_xticks(range(steps), [repr(t)[1:-1] for t in tokens], rotation=90, fontsize=7)
         figure.colorbar(image, ax=axis, fraction=0.02, pad=0.01)
+    axes[-1, 0].set_xticks(range(steps), [repr(t)[1:-1] for t in tokens], rotation=90, fontsize=7)
     if title:
         axes[0, 0].set_title(title)
     save_figure(figure, path)
