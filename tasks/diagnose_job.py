@@ -195,6 +195,8 @@ def command_gradients(args) -> int:
         raise UsageError(f"--train-steps must be 0 or more, got {args.train_steps}.")
     if args.length < 2:
         raise UsageError(f"--length must be at least 2, got {args.length}.")
+    if args.batch < 1:
+        raise UsageError(f"--batch must be at least 1, got {args.batch}.")
     profiles = gradient_profiles(args)
     if not profiles:
         raise UsageError("none of the models has a recurrent state to diagnose.")
@@ -213,6 +215,8 @@ def command_gates(args) -> int:
 
     from seqzoo.tasks.lstm_gates import lstm_gate_activations, plot_gates
 
+    if args.max_units < 1:
+        raise UsageError(f"--max-units must be at least 1, got {args.max_units}.")
     if args.run_dir:
         task_name, task = load_task(args.run_dir)
         base = Path(args.run_dir).resolve().name
