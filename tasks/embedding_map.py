@@ -126,11 +126,17 @@ def plot_embedding_map(points: np.ndarray, labels: list[str], chosen: set[str], 
     save_figure(figure, path)
 
 
-def learned_embedding(run_dir: str, side: str = "source") -> tuple[np.ndarray, list[str], str]:
-    """`(matrix [vocabulary, dim], tokens, description)` of a run's learned embedding."""
+def learned_embedding(run_dir: str, side: str | None = None) -> tuple[np.ndarray, list[str], str]:
+    """`(matrix [vocabulary, dim], tokens, description)` of a run's learned embedding.
+
+    `side` picks translation's "source" (the default) or "target" embedding; captioning
+    has only the target (caption) side, which None picks for it.
+    """
     from seqzoo.tasks.run_parts import load_task, reading_stack
 
     task_name, task = load_task(run_dir)
+    if side is None:
+        side = "target" if task_name == "captioning" else "source"
     stack = reading_stack(task_name, task, side)
     embedding = getattr(stack.layer, "embedding", None)
     if embedding is None:

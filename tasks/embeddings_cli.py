@@ -20,8 +20,9 @@ def add_commands(commands) -> None:
                             help="2-D projection for --plot (default: pca)")
     embeddings.add_argument("--frequent", type=int, default=100,
                             help="most frequent tokens drawn besides --words (reserved ids skipped; default: 100)")
-    embeddings.add_argument("--side", choices=("source", "target"), default="source",
-                            help="translation runs: source or target embedding (captioning: target)")
+    embeddings.add_argument("--side", choices=("source", "target"),
+                            help="translation runs: the source (default) or target embedding; a captioning "
+                            "run has only its target (caption) side")
     embeddings.add_argument("--seed", type=int, default=0, help="seed of t-SNE")
     embeddings.add_argument("--json", action="store_true", help="print the neighbours as JSON")
     embeddings.set_defaults(handler=command_embeddings)
