@@ -6,6 +6,9 @@ from __future__ import annotations
 def add_commands(commands) -> None:
     diagnose = commands.add_parser(
         "diagnose", help="look inside recurrent models: gradients through time, LSTM gates",
+        description="Look inside recurrent models: `seqzoo diagnose gradients` plots how far back "
+        "the loss gradient reaches through time, `seqzoo diagnose gates` draws an LSTM's gates "
+        "over a text. `seqzoo diagnose DIAGNOSIS --help` lists each one's options.",
     )
     kinds = diagnose.add_subparsers(dest="diagnosis", required=True, metavar="DIAGNOSIS")
 
