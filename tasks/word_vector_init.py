@@ -1,10 +1,12 @@
 """Pretrained word vectors (word2vec or GloVe text files) into any template's embedding.
 
-One helper for every template and for fine-tuning: `initialise_embedding` reads the
-vectors of a vocabulary (`seqzoo.data.word_vectors.load_word_vectors`), checks that
-their width is the embedding's, copies them into a `seqzoo.zoo.TokenEmbedding`,
-optionally freezes it, and returns the coverage; `coverage_message` is the line the
-training jobs print about it.
+`initialise_embedding` reads the vectors of a vocabulary
+(`seqzoo.data.word_vectors.load_word_vectors`), checks that their width is the
+embedding's, copies them into a `seqzoo.zoo.TokenEmbedding`, optionally freezes it, and
+returns the coverage. The language model, translation and captioning call it; sentiment
+reads the file with `load_word_vectors` itself, because there the file sets the
+embedding width before the encoder is built. `coverage_message` is the line every
+training job prints about the coverage, `coverage_metrics` what goes into `metrics.json`.
 
 Which embedding each template initialises:
 
