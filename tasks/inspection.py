@@ -17,15 +17,18 @@ seqzoo.tasks.errors.UsageError: ... is neither a seqzoo export (no saved_model.p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.model_card import (
+    BUILTIN_DATA,
     finetune_summary,
+    format_metrics,
     format_model_card,
     format_signatures,
+    format_training_config,
+    format_vocabulary_sizes,
     read_model_card,
     scalar_metrics,
     signature_contract,
@@ -107,15 +110,12 @@ def format_inspection(report: dict[str, Any]) -> str:
         "",
         f"- task: {info.get('task', '?')}",
         f"- architecture: {config.get('arch', '?')}",
-        f"- data: {config.get('data') or 'the built-in default'}",
-        "- vocabulary size: " + (", ".join(f"{k} {v:,}" for k, v in report["vocabulary_sizes"].items()) or "?"),
+        f"- data: {config.get('data') or BUILTIN_DATA.get(info.get('task'), '?') + ' (built-in)'}",
+        f"- vocabulary size: {format_vocabulary_sizes(report['vocabulary_sizes'])}",
     ]
     if report["labels"] is not None:
         lines.append(f"- labels ({len(report['labels'])}): {', '.join(report['labels'])}")
-    metrics = report["metrics"]
-    lines.append(
-        "- metrics: " + (", ".join(f"{k} {_number(v)}" for k, v in sorted(metrics.items())) or "none yet (no metrics.json)")
-    )
+    lines.append(f"- metrics: {format_metrics(report['metrics']) or 'none yet (no metrics.json)'}")
     lines.append(
         f"- written by: seqzoo {info.get('seqzoo_version', '?')}, tensorflow {info.get('tensorflow_version', '?')}, "
         f"keras {info.get('keras_version', '?')} (run format {info.get('format_version', '?')})"
@@ -123,12 +123,5 @@ def format_inspection(report: dict[str, Any]) -> str:
     if report.get("finetuned_from"):
         lines.append(f"- fine-tuned from: {report['finetuned_from']}")
     lines.append(f"- files: {', '.join(report['files'])}")
-    if config:
-        lines += ["", "## How it was trained", "", "```"]
-        lines += [f"{name} = {json.dumps(value)}" for name, value in sorted(config.items())]
-        lines += ["```"]
+    lines += format_training_config(config)
     return "\n".join(lines) + "\n"
-
-
-def _number(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

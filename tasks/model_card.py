@@ -261,14 +261,13 @@ def format_model_card(card: dict[str, Any]) -> str:
         f"- task: {card.get('task', '?')}",
         f"- architecture: {architecture.get('name', '?')} ({architecture.get('description', '')})",
         f"- data: {card.get('data', '?')}",
-        "- vocabulary size: "
-        + ", ".join(f"{name} {size:,}" for name, size in (card.get("vocabulary_sizes") or {}).items()),
+        f"- vocabulary size: {format_vocabulary_sizes(card.get('vocabulary_sizes') or {})}",
     ]
     if "labels" in card:
         lines.append(f"- labels ({len(card['labels'])}): {', '.join(card['labels'])}")
     metrics = card.get("metrics") or {}
     if metrics:
-        lines.append("- metrics: " + ", ".join(f"{k} {_number(v)}" for k, v in sorted(metrics.items())))
+        lines.append(f"- metrics: {format_metrics(metrics)}")
     else:
         lines.append("- metrics: none recorded (the model was not exported from a run directory with metrics.json)")
     exported = card.get("exported_with") or {}
@@ -288,15 +287,27 @@ def format_model_card(card: dict[str, Any]) -> str:
         lines += ["", f"## Request ({name}, TensorFlow Serving REST)", "", "```",
                   f"curl -d '{json.dumps(body)}' \\",
                   "    http://localhost:8501/v1/models/MODEL_NAME:predict", "```"]
-    settings = card.get("training_config") or {}
-    if settings:
-        lines += ["", "## How it was trained", "", "```"]
-        lines += [f"{name} = {json.dumps(value)}" for name, value in sorted(settings.items())]
-        lines += ["```"]
+    lines += format_training_config(card.get("training_config") or {})
     return "\n".join(lines) + "\n"
 
 
-def _number(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def format_vocabulary_sizes(sizes: dict[str, int]) -> str:
+    """`{"vocabulary": 380}` -> `380`; `{"source": 812, "target": 900}` -> `source 812, target 900`."""
+    if list(sizes) == ["vocabulary"]:
+        return f"{sizes['vocabulary']:,}"
+    return ", ".join(f"{name} {size:,}" for name, size in sizes.items()) or "?"
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """`accuracy 0.53, macro_f1 0.5187, ...`: names sorted, floats to 4 significant digits."""
+    return ", ".join(f"{name} {f'{value:.4g}' if isinstance(value, float) else value}"
+                     for name, value in sorted(metrics.items()))
+
+
+def format_training_config(settings: dict[str, Any]) -> list[str]:
+    """The "How it was trained" section: one `name = JSON value` line per setting (none
+    without settings)."""
+    if not settings:
+        return []
+    return (["", "## How it was trained", "", "```"]
+            + [f"{name} = {json.dumps(value)}" for name, value in sorted(settings.items())] + ["```"])
