@@ -10,6 +10,12 @@ def add_commands(commands) -> None:
         "inspect",
         help="describe an export (model card, signatures with input/output names, dtypes and shapes) "
         "or a run directory (config, vocabulary, metrics)",
+        description="Describe what a folder holds without running its model. An export "
+        "(`seqzoo export`): its model card (task, architecture, data, test metrics, vocabulary "
+        "size, labels, versions, training config) and its signatures as saved_model.pb declares "
+        "them (input and output names, dtypes, shapes), which also works for SavedModels made "
+        "elsewhere. A run directory (`seqzoo train`): its config, vocabulary size, labels, "
+        "metrics and files.",
     )
     inspect.add_argument("path", help="a folder written by `seqzoo export` or `seqzoo train`")
     inspect.add_argument("--json", action="store_true", help="print the description as JSON")
