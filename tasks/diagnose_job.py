@@ -213,6 +213,7 @@ def command_gradients(args) -> int:
 def command_gates(args) -> int:
     import keras
 
+    from seqzoo.data.vocabulary import UNK_ID
     from seqzoo.tasks.lstm_gates import lstm_gate_activations, plot_gates
 
     if args.max_units < 1:
@@ -243,6 +244,8 @@ def command_gates(args) -> int:
     ids = np.asarray(preprocessor([args.text]).to_list()[0], np.int32)
     if len(ids) == 0:
         raise UsageError("--text holds no tokens.")
+    if len(tokens) == len(ids):  # say which tokens the model read as out-of-vocabulary
+        tokens = [f"{token} [UNK]" if i == UNK_ID else token for token, i in zip(tokens, ids)]
     embedded = np.asarray(stack.layer.embedding(ids[None]))[0]
     cell = layer.cell
     bias = cell.bias.numpy() if cell.use_bias else None
