@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqzoo.data.vocabulary import RESERVED_TOKENS
 from seqzoo.tasks.errors import UsageError
 
-RESERVED_IDS = 4  # [PAD] [UNK] [START] [END]: never learned as words, never shown
+RESERVED_IDS = len(RESERVED_TOKENS)  # [PAD] [UNK] [START] [END]: never learned as words, never shown
 
 
 @dataclass
