@@ -41,6 +41,7 @@ class GradientProfile:
         parameter_norm: the global norm of the loss gradient over all trainable weights.
         clipnorm: the template's clipping norm (None: no clipping).
         recurrent_scale: the factor the recurrent weights were multiplied by (1: as built).
+        notes: remarks written into `gradients.json` with the profile (e.g. the scaling).
 
     Examples:
 
