@@ -137,10 +137,12 @@ def gradient_profiles(args) -> list[GradientProfile]:
     archs = [a.strip() for a in (args.archs or "").split(",") if a.strip()]
     if archs and args.task not in DIAGNOSED_TASKS:
         raise UsageError(f"--task must be one of {', '.join(DIAGNOSED_TASKS)} with --archs.")
+    architectures = _architectures(args.task) if archs else {}
+    unknown = [arch for arch in archs if arch not in architectures]
+    if unknown:  # before any model is built or trained
+        raise UsageError(f"unknown architecture(s) {', '.join(map(repr, unknown))} for {args.task}; "
+                         f"known: {', '.join(architectures)}.")
     for arch in archs:
-        architectures = _architectures(args.task)
-        if arch not in architectures:
-            raise UsageError(f"unknown architecture {arch!r} for {args.task}; known: {', '.join(architectures)}.")
         if not architectures[arch].recurrent:
             print(f"{arch}: skipped, it has no recurrent state to backpropagate through (attention reaches "
                   "every position in one step).")

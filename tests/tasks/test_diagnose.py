@@ -144,6 +144,13 @@ def test_diagnose_gradients_command_writes_plot_table_and_skips_the_transformer(
     assert (out / "gradients.csv").read_text().splitlines()[0] == "step,steps_before_loss,rnn (fresh),lstm (fresh)"
 
 
+def test_unknown_architectures_are_refused_together_before_anything_is_built(tmp_path, capsys):
+    assert main(["diagnose", "gradients", "--task", "sentiment", "--archs", "rnn,lstmm,foo",
+                 "--out", str(tmp_path / "grads")]) == 2
+    assert "'lstmm', 'foo' for sentiment" in capsys.readouterr().err
+    assert not (tmp_path / "grads").exists()
+
+
 def test_diagnose_gates_of_a_run_and_its_errors(tmp_path, capsys):
     from seqzoo.data.readers import LabelledTexts
     from seqzoo.tasks.config import SentimentConfig
