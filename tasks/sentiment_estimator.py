@@ -136,7 +136,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         train = valid = data
         if self.validation_fraction > 0:
             splits = split_labelled(data, self.validation_fraction, 0.0, seed=self.seed)
-            train, valid = splits["train"], splits["valid"]
+            train, valid = _every_class_in_train(splits["train"], splits["valid"])
         self.task_ = SentimentTask.build(self.config(), train)
         self.task_.fit(train, valid, run_dir=None, verbose=self.verbose)
         return self
@@ -156,6 +156,25 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.non_deterministic = True  # TensorFlow's CPU kernels are not bitwise reproducible
         return tags
+
+
+def _every_class_in_train(train, valid):
+    """A class too rare to stratify can land wholly in the validation split, and the
+    model, whose classes are those of its training data, would then lack its column:
+    such examples go back to training (and validation falls back to the training data
+    if nothing is left)."""
+    from seqzoo.data.readers import LabelledTexts
+
+    missing = set(valid.labels) - set(train.labels)
+    if not missing:
+        return train, valid
+    back = [i for i, label in enumerate(valid.labels) if label in missing]
+    kept = [i for i, label in enumerate(valid.labels) if label not in missing]
+    train = LabelledTexts(train.texts + [valid.texts[i] for i in back],
+                          train.labels + [valid.labels[i] for i in back], train.source)
+    if not kept:
+        return train, train
+    return train, LabelledTexts([valid.texts[i] for i in kept], [valid.labels[i] for i in kept], valid.source)
 
 
 def _texts(X) -> list[str]:

@@ -78,3 +78,25 @@ def test_docstring_examples_run():
     from seqzoo.tasks import sentiment_estimator
 
     assert doctest.testmod(sentiment_estimator).failed == 0
+
+
+def test_a_class_too_rare_to_stratify_is_kept_for_training():
+    """One example of a class: the random split (stratifying is impossible) may put it in
+    the validation part; seed 1 did, and fit failed with "labels '0' were not in the
+    training data", a class name the caller never gave."""
+    texts = [f"good film {i}" for i in range(9)] + ["bad film"]
+    model = SentimentClassifier(arch="gru", units=4, embedding_dim=4, epochs=1, seed=1, validation_fraction=0.3)
+    with pytest.warns(UserWarning, match="cannot stratify"):
+        model.fit(texts, ["pos"] * 9 + ["neg"])
+    assert model.classes_.tolist() == ["neg", "pos"] and model.predict_proba(["bad film"]).shape == (1, 2)
+
+
+def test_every_class_in_train_moves_back_only_the_missing_classes():
+    from seqzoo.data.readers import LabelledTexts
+    from seqzoo.tasks.sentiment_estimator import _every_class_in_train
+
+    train = LabelledTexts(["a", "b"], ["0", "0"], "train")
+    train_after, valid_after = _every_class_in_train(train, LabelledTexts(["c", "d"], ["1", "0"], "valid"))
+    assert train_after.texts == ["a", "b", "c"] and valid_after.texts == ["d"]
+    train_after, valid_after = _every_class_in_train(train, LabelledTexts(["c"], ["1"], "valid"))
+    assert train_after.labels == ["0", "0", "1"] and valid_after is train_after
