@@ -127,8 +127,26 @@ def plot_embedding_map(points: np.ndarray, labels: list[str], chosen: set[str], 
     save_figure(figure, path)
 
 
-def learned_embedding(run_dir: str, side: str | None = None) -> tuple[np.ndarray, list[str], str]:
-    """`(matrix [vocabulary, dim], tokens, description)` of a run's learned embedding.
+def frequent_ids(tokens: list[str], count: int, level: str = "word") -> list[int]:
+    """Ids of the `count` most frequent tokens. A vocabulary lists its tokens by frequency
+    after the reserved ones, except at subword level, where WordPiece's learner first
+    lists every single character and `##` character alphabetically: those are skipped.
+
+    Examples:
+
+    >>> tokens = ["[PAD]", "[UNK]", "[START]", "[END]", "a", "b", "##a", "##b", "the", "##ing"]
+    >>> frequent_ids(tokens, 2), frequent_ids(tokens, 2, "subword")
+    ([4, 5], [8, 9])
+    """
+    candidates = range(RESERVED_IDS, len(tokens))
+    if level == "subword":
+        candidates = [i for i in candidates if len(tokens[i].removeprefix("##")) > 1]
+    return list(candidates)[: max(0, count)]
+
+
+def learned_embedding(run_dir: str, side: str | None = None) -> tuple[np.ndarray, list[str], str, str]:
+    """`(matrix [vocabulary, dim], tokens, description, level)` of a run's learned
+    embedding; `level` is the tokenisation ("word", "char" or "subword").
 
     `side` picks translation's "source" (the default) or "target" embedding; captioning
     has only the target (caption) side, which None picks for it.
@@ -150,7 +168,7 @@ def learned_embedding(run_dir: str, side: str | None = None) -> tuple[np.ndarray
         )
     tokens = stack.preprocessor.vocabulary.tokens
     description = f"{task_name} / {task.config.arch}" + (f" ({side})" if task_name == "translation" else "")
-    return np.asarray(embedding.embeddings.numpy()), tokens, description
+    return np.asarray(embedding.embeddings.numpy()), tokens, description, stack.preprocessor.level
 
 
 def command_embeddings(args) -> int:
@@ -159,7 +177,7 @@ def command_embeddings(args) -> int:
         raise UsageError("give --words to look up, --plot to draw a map, or both.")
     if args.top_k < 1:
         raise UsageError(f"--top-k must be at least 1, got {args.top_k}.")
-    matrix, tokens, description = learned_embedding(args.run_dir, args.side)
+    matrix, tokens, description, level = learned_embedding(args.run_dir, args.side)
     check_words(words, tokens)
     results = {word: nearest_neighbours(matrix, tokens, word, args.top_k) for word in words}
     if args.json:
@@ -170,7 +188,7 @@ def command_embeddings(args) -> int:
             listing = ", ".join(f"{n.token} {n.similarity:.3f}" for n in found)
             print(f"{word}: {listing}")
     if args.plot:
-        frequent = list(range(RESERVED_IDS, min(len(tokens), RESERVED_IDS + max(0, args.frequent))))
+        frequent = frequent_ids(tokens, args.frequent, level)
         chosen_ids = [tokens.index(word) for word in words]
         ids = chosen_ids + [i for i in frequent if i not in set(chosen_ids)]
         # Unit vectors: the map then shows directions, as the cosine neighbours do,

@@ -19,7 +19,8 @@ def add_commands(commands) -> None:
     embeddings.add_argument("--method", choices=("pca", "tsne"), default="pca",
                             help="2-D projection for --plot (default: pca)")
     embeddings.add_argument("--frequent", type=int, default=100,
-                            help="most frequent tokens drawn besides --words (reserved ids skipped; default: 100)")
+                            help="most frequent tokens drawn besides --words (reserved ids skipped, and at subword "
+                            "level the single characters WordPiece lists first; default: 100)")
     embeddings.add_argument("--side", choices=("source", "target"),
                             help="translation runs: the source (default) or target embedding; a captioning "
                             "run has only its target (caption) side")
