@@ -82,7 +82,8 @@ def plot_gates(gates: dict[str, np.ndarray], tokens: list[str], path, max_units:
                             interpolation="nearest")
         axis.set_ylabel(f"{name} gate\nunit")
         figure.colorbar(image, ax=axis, fraction=0.02, pad=0.01)
-    axes[-1, 0].set_xticks(range(steps), [repr(t)[1:-1] for t in tokens], rotation=90, fontsize=7)
+    labels = ["␣" if t == " " else repr(t)[1:-1] for t in tokens]  # a space (character level) shows
+    axes[-1, 0].set_xticks(range(steps), labels, rotation=90, fontsize=7)
     if title:
         axes[0, 0].set_title(title)
     save_figure(figure, path)
