@@ -45,12 +45,10 @@ def most_frequent_caption_bleu(train, test):
 LEARNS = {
     "show-attend-tell": (dict(learning_rate=1e-2, epochs=4), (25, 15), 0.4),  # measured 0.67
     "transformer": (dict(learning_rate=3e-3, epochs=6), (25, 15), 0.25),  # measured 0.38
-    # Show and Tell learns how many digits an image holds (so its captions have the right
-    # length and BLEU rises above the prior: BLEU-1 29 against 20 measured) but not which:
-    # its digit accuracy stays at chance (0.04-0.05 measured here, and at the default size
-    # for 16 epochs), because a from-scratch CNN gets no usable signal through the single
-    # initial state. A known weakness, asserted as it is rather than hidden.
-    "show-and-tell": (dict(learning_rate=5e-3, epochs=15, units=64, embedding_dim=64), (5, 5), None),
+    # Show and Tell sees the image only through its initial state; the layer normalisation
+    # of its image summary is what lets it learn which digits an image holds (without it:
+    # 0.04-0.09, chance 0.1). Measured 0.51 (BLEU-1 63, BLEU-2 42 against 20 and 4).
+    "show-and-tell": (dict(learning_rate=2e-3, epochs=15, units=64, embedding_dim=64), (25, 15), 0.25),
 }
 
 
