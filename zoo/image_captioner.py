@@ -30,8 +30,8 @@ class ImageCaptioner(keras.Model):
       outputs by orders of magnitude more and drives the `tanh` state layers into
       saturation. Without it the image path went dead in the first epochs at the default
       learning rate (2e-3) and the decoder never learned which digits the built-in images
-      hold (position-wise digit accuracy 0.09, chance 0.1); with it, 0.52 (1000 images,
-      15 epochs).
+      hold (position-wise digit accuracy 0.04-0.09, chance 0.1); with it, 0.51 (1000
+      images, 15 epochs) and 0.81 at the default size (2400 images, 128 units, 16 epochs).
     - `AttentionDecoder` (Show, Attend and Tell, Xu et al. 2015): the mean of the regions,
       through one `tanh` dense layer per state, sets the initial state, and every step
       attends (additively) over the regions.
