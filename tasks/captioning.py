@@ -220,13 +220,8 @@ class CaptioningTask:
         model = ImageCaptioner(encoder, decoder, image_height=height, image_width=width, feature_dim=feature_dim,
                                dropout=config.dropout)
         model.build_from_config({})
-        coverage = None
-        if config.word_vectors:
-            coverage = initialise_embedding(decoder.embedding, config.word_vectors, preprocessor.vocabulary,
-                                            encoding=config.encoding, seed=config.seed,
-                                            freeze=config.freeze_embeddings)
-        elif config.freeze_embeddings:
-            decoder.embedding.trainable = False
+        coverage = initialise_embedding(decoder.embedding, config.word_vectors, preprocessor.vocabulary,
+                                        encoding=config.encoding, seed=config.seed, freeze=config.freeze_embeddings)
         task = cls(config, preprocessor, model)
         task.word_vector_coverage = coverage  # printed by the training job
         return task

@@ -159,13 +159,8 @@ class LanguageModelTask:
         decoder = architecture.build_decoder(config, preprocessor.vocabulary_size)
         model = LanguageModel(decoder, carry_state=cls.carries_state(config))
         model.build((None, None))
-        coverage = None
-        if config.word_vectors:
-            coverage = initialise_embedding(decoder.embedding, config.word_vectors, preprocessor.vocabulary,
-                                            encoding=config.encoding, seed=config.seed,
-                                            freeze=config.freeze_embeddings)
-        elif config.freeze_embeddings:
-            decoder.embedding.trainable = False
+        coverage = initialise_embedding(decoder.embedding, config.word_vectors, preprocessor.vocabulary,
+                                        encoding=config.encoding, seed=config.seed, freeze=config.freeze_embeddings)
         task = cls(config, preprocessor, model)
         task.word_vector_coverage = coverage  # printed by the training job
         return task

@@ -174,13 +174,11 @@ class TranslationTask:
             ("source", config.source_word_vectors, model.encoder.embedding, source),
             ("target", config.target_word_vectors, model.decoder.embedding, target),
         ):
-            if path:
-                coverage[side] = initialise_embedding(embedding, path, preprocessor.vocabulary,
-                                                      encoding=config.encoding, seed=config.seed,
-                                                      freeze=config.freeze_embeddings,
-                                                      flag=f"--{side}-word-vectors")
-            elif config.freeze_embeddings:
-                embedding.trainable = False
+            found = initialise_embedding(embedding, path, preprocessor.vocabulary, encoding=config.encoding,
+                                         seed=config.seed, freeze=config.freeze_embeddings,
+                                         flag=f"--{side}-word-vectors")
+            if found is not None:
+                coverage[side] = found
         task = cls(config, source, target, model)
         task.word_vector_coverage = coverage  # {"source"/"target": coverage}, printed by the job
         return task

@@ -29,18 +29,19 @@ from seqzoo.tasks.errors import UsageError
 
 def initialise_embedding(
     embedding,
-    path: str | Path,
+    path: str | Path | None,
     vocabulary,
     encoding: str = "utf-8",
     seed: int = 0,
     freeze: bool = False,
     flag: str = "--word-vectors",
 ):
-    """Copy pretrained vectors into `embedding` (a built or unbuilt `TokenEmbedding`).
+    """Copy pretrained vectors into `embedding` (a built or unbuilt `TokenEmbedding`);
+    with no `path`, only freeze it if asked (so a template calls this one function either way).
 
     Args:
         embedding: a `seqzoo.zoo.TokenEmbedding` in `"learned"` mode.
-        path: the vector file (word2vec text or GloVe, optionally `.gz`).
+        path: the vector file (word2vec text or GloVe, optionally `.gz`), or None.
         vocabulary: the `Vocabulary` whose ids index the embedding.
         encoding: the file's text encoding.
         seed: seed of the random rows given to tokens without a vector.
@@ -48,7 +49,7 @@ def initialise_embedding(
         flag: the command-line flag named in errors.
 
     Returns:
-        the `seqzoo.data.word_vectors.WordVectorCoverage`.
+        the `seqzoo.data.word_vectors.WordVectorCoverage`, or None without a `path`.
 
     Raises:
         UsageError: a one-hot embedding, or vectors whose width differs from the
@@ -76,6 +77,10 @@ def initialise_embedding(
     """
     from seqzoo.data.word_vectors import load_word_vectors
 
+    if path is None:
+        if freeze:
+            embedding.trainable = False
+        return None
     if embedding.mode != "learned":
         raise UsageError(f"{flag} needs a learned embedding, not {embedding.mode!r}.")
     matrix, coverage = load_word_vectors(path, vocabulary, encoding=encoding, seed=seed)
