@@ -129,14 +129,17 @@ def digit_accuracy(captions: list[str], references: list[list[str]]) -> float:
 
     Examples:
 
-    >>> digit_accuracy(["a three , a one and a nine"], [["three one four"]])
+    >>> digit_accuracy(["a three, a one and a nine"], [["three one four"]])
     0.6666666666666666
     """
+    import re
+
     names = set(DIGIT_WORDS)
     right = total = 0
     for caption, refs in zip(captions, references):
-        said = [word for word in caption.split() if word in names]
-        truth = [word for word in refs[0].split() if word in names]
+        # Words only: a detokenised caption attaches commas ("a three, a one").
+        said = [word for word in re.findall(r"[a-z]+", caption.lower()) if word in names]
+        truth = [word for word in re.findall(r"[a-z]+", refs[0].lower()) if word in names]
         right += sum(a == b for a, b in zip(said, truth))
         total += len(truth)
     return right / max(total, 1)
