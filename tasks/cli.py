@@ -21,6 +21,7 @@ from seqzoo.tasks import diagnose_cli, embeddings_cli
 from seqzoo.tasks import inspect_cli
 from seqzoo.tasks import compare_cli
 from seqzoo.tasks import finetune_cli
+from seqzoo.tasks.config import config_fields, field_groups
 
 # Commands that span tasks (compare, diagnose, finetune, inspect, ...). Each is a
 # TensorFlow-free module with add_commands(commands), which adds its subparsers and sets
@@ -32,7 +33,6 @@ TOOL_COMMANDS = [
     compare_cli,
     finetune_cli,
 ]
-from seqzoo.tasks.config import config_fields, field_groups
 
 # One line per task template. Each entry is a TensorFlow-free module that names the task's
 # config class (CONFIG), the module with its jobs (JOBS) and adds the task's own commands.
