@@ -335,7 +335,6 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     atomic_write_json(run_dir / "metrics.json", metrics)
     jobs = parts.job_module()
     if before is not None:
-        print("before fine-tuning:")
         jobs.print_metrics(dict(before, split="before fine-tuning"))
     jobs.print_metrics(metrics)
     if plan.old_test is not None:
