@@ -90,10 +90,9 @@ def _length_rows(lengths, correct) -> list[dict]:
 
 # ------------------------------------------------------------------ per-task measurements
 # Each returns (items per training epoch, unit, splits sizes, extra results).
-def _sentiment(task, config, jobs) -> tuple[int, str, dict, dict]:
+def _sentiment(task, config, splits) -> tuple[int, str, dict, dict]:
     import numpy as np
 
-    splits = jobs.load_splits(config)
     test = splits["test"]
     lengths = [int(n) for n in task.encode(test.texts).row_lengths().numpy()]
     predicted = np.argmax(task.predict_probabilities(test.texts), axis=-1)
@@ -103,16 +102,14 @@ def _sentiment(task, config, jobs) -> tuple[int, str, dict, dict]:
                                                            "by_length_metric": "accuracy"}
 
 
-def _language_model(task, config, jobs) -> tuple[int, str, dict, dict]:
-    splits, _ = jobs.load_splits(config)
+def _language_model(task, config, splits) -> tuple[int, str, dict, dict]:
     tokens = {name: int(len(task.encode(text, f"the {name} text"))) for name, text in splits.items()}
     return tokens["train"], "tokens", tokens, {}
 
 
-def _translation(task, config, jobs) -> tuple[int, str, dict, dict]:
+def _translation(task, config, splits) -> tuple[int, str, dict, dict]:
     from seqzoo.data.batching import encode_texts
 
-    splits = jobs.load_splits(config)
     targets, _ = encode_texts(task.target_preprocessor, list(splits["train"].targets), max_length=config.max_length)
     # Every target sentence is also trained on its end token.
     tokens = int(targets.row_lengths().numpy().sum()) + len(splits["train"])
@@ -120,8 +117,7 @@ def _translation(task, config, jobs) -> tuple[int, str, dict, dict]:
     return tokens, "target tokens", sizes, {}
 
 
-def _captioning(task, config, jobs) -> tuple[int, str, dict, dict]:
-    splits = jobs.load_splits(config)
+def _captioning(task, config, splits) -> tuple[int, str, dict, dict]:
     sizes = {name: len(split) for name, split in splits.items()}
     return int(splits["train"].num_captions), "captions", sizes, {}
 
@@ -153,14 +149,18 @@ def run(spec: dict) -> dict:
     run_dir = Path(spec["run_dir"])
     started = time.perf_counter()
     task, metrics = jobs.train_run(config, run_dir, overwrite=False, verbose=spec.get("verbose", "auto"))
-    items, unit, sizes, extra = MEASURE[spec["task"]](task, config, jobs)
+    # Read once here for the measurements (train_run read them for itself).
+    splits = jobs.load_splits(config)
+    if config.task == "language-model":
+        splits, _ = splits  # (splits, the data's name)
+    items, unit, sizes, extra = MEASURE[spec["task"]](task, config, splits)
     history = read_history(run_dir)
     epochs = float(metrics.get("epochs", 0))
     steps = int(task.model.optimizer.iterations.numpy())
     stopped_by = _stopped_by(history, metrics, config)
     if stopped_by in ("time budget", "divergence"):
         # The last epoch was cut short: count epochs by training steps instead.
-        per_epoch = _batches_per_epoch(task, config, jobs)
+        per_epoch = _batches_per_epoch(task, config, splits)
         epochs = steps / per_epoch if per_epoch else epochs
     seconds = float(metrics.get("training_seconds") or 0.0)
     result = {
@@ -182,13 +182,12 @@ def run(spec: dict) -> dict:
     return result
 
 
-def _batches_per_epoch(task, config, jobs) -> int:
+def _batches_per_epoch(task, config, splits) -> int:
     """Batches in one pass over the training data, counted by reading it once."""
     if config.task == "language-model":
-        splits, _ = jobs.load_splits(config)
         dataset = task.dataset(task.encode(splits["train"], "the training text"))
     else:
-        dataset = task.dataset(jobs.load_splits(config)["train"])
+        dataset = task.dataset(splits["train"])
     return int(dataset.reduce(0, lambda count, _: count + 1).numpy())
 
 
