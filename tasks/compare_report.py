@@ -14,6 +14,7 @@ import re
 import statistics
 from pathlib import Path
 
+from seqzoo.tasks.compare import UNLIMITED_EPOCHS
 from seqzoo.tasks.plots import _pyplot, save_figure
 from seqzoo.tasks.run_directory import atomic_write_text, read_json
 
@@ -260,7 +261,7 @@ def _facts(results: dict) -> list[str]:
     machine = results.get("machine", {})
     epochs = config.get("epochs")
     # compare lifts the epoch limit when only a time budget is given.
-    limit = "" if epochs is None or epochs >= 1_000_000 else f" (at most {epochs} epochs)"
+    limit = "" if epochs is None or epochs >= UNLIMITED_EPOCHS else f" (at most {epochs} epochs)"
     command = [f"command: {results['command']}"] if results.get("command") else []
     return command + [
         f"task: {results['task']}; data: {config.get('data') or 'the built-in data set'}",
@@ -273,7 +274,7 @@ def _facts(results: dict) -> list[str]:
     ]
 
 
-def _notes(results: dict) -> list[str]:
+def _notes() -> list[str]:
     return [
         "Figures are the test split's, read from each run's `metrics.json` (run directories under `runs/`).",
         "Throughput counts training items (examples, tokens or captions) per second of training, "
@@ -327,7 +328,7 @@ def write_report(out: str | Path, results: dict) -> list[Path]:
         markdown += [""]
     for caption, path in plots:
         markdown += [f"## {caption[0].upper() + caption[1:]}", "", f"![{caption}]({path.name})", ""]
-    markdown += ["## Notes", ""] + [f"- {note}" for note in _notes(results)] + [""]
+    markdown += ["## Notes", ""] + [f"- {note}" for note in _notes()] + [""]
     atomic_write_text(out / "report.md", "\n".join(markdown))
 
     page = [
@@ -350,7 +351,7 @@ def write_report(out: str | Path, results: dict) -> list[Path]:
         encoded = base64.b64encode(path.read_bytes()).decode("ascii")
         page.append(f"<h2>{html.escape(caption[0].upper() + caption[1:])}</h2>"
                     f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{encoded}">')
-    page.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_code(html.escape(n))}</li>" for n in _notes(results)) + "</ul>")
+    page.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_code(html.escape(n))}</li>" for n in _notes()) + "</ul>")
     page.append("</body></html>\n")
     atomic_write_text(out / "report.html", "\n".join(page))
     return [out / "report.md", out / "report.html"] + [path for _, path in plots]
