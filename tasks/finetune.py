@@ -206,7 +206,7 @@ def plan_finetuning(source: str | Path, out: str | Path | None = None, config: F
     keras.utils.set_random_seed(task_config.seed)
     preprocessors, resizes, reports = {}, [], []
     for slot in parts.slots(old):
-        preprocessor = getattr(old, slot.preprocessor_attributes[0])
+        preprocessor = getattr(old, slot.preprocessor_attribute)
         new, mapping, report = apply_policy(
             slot.name, preprocessor, slot.texts(splits["train"]), config.vocab, config.min_frequency,
             max_vocabulary=getattr(task_config, "max_vocabulary", None),

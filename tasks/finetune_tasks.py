@@ -31,7 +31,7 @@ from seqzoo.zoo import TokenEmbedding
 
 @dataclass(frozen=True)
 class VocabularySlot:
-    """One vocabulary of a task: its name, the task attributes holding its preprocessor,
+    """One vocabulary of a task: its name, the task attribute holding its preprocessor,
     the model's sub-models it feeds and how to get its texts from a split.
 
     Examples:
@@ -41,7 +41,7 @@ class VocabularySlot:
     """
 
     name: str
-    preprocessor_attributes: tuple[str, ...]
+    preprocessor_attribute: str
     model_attributes: tuple[str, ...]
     texts: Callable
 
@@ -99,7 +99,7 @@ class SentimentParts(TaskParts):
         return SentimentConfig
 
     def slots(self, task) -> list[VocabularySlot]:
-        return [VocabularySlot("text", ("preprocessor",), ("encoder",), lambda data: data.texts)]
+        return [VocabularySlot("text", "preprocessor", ("encoder",), lambda data: data.texts)]
 
     def labels(self, task, splits, new_labels: bool):
         from seqzoo.tasks.sentiment import sorted_label_names
@@ -158,7 +158,7 @@ class LanguageModelParts(TaskParts):
         return float(task.learning_rate(task.config))
 
     def slots(self, task) -> list[VocabularySlot]:
-        return [VocabularySlot("text", ("preprocessor",), ("decoder",), lambda text: text.splitlines(True))]
+        return [VocabularySlot("text", "preprocessor", ("decoder",), lambda text: text.splitlines(True))]
 
     def encoder_layers(self, model) -> list:
         decoder = model.decoder
@@ -188,12 +188,12 @@ class TranslationParts(TaskParts):
         return float(task.learning_rate())
 
     def slots(self, task) -> list[VocabularySlot]:
-        if task.config.shared_vocabulary:
-            return [VocabularySlot("shared", ("source_preprocessor", "target_preprocessor"), ("encoder", "decoder"),
+        if task.config.shared_vocabulary:  # source_preprocessor is target_preprocessor
+            return [VocabularySlot("shared", "source_preprocessor", ("encoder", "decoder"),
                                    lambda data: list(data.sources) + list(data.targets))]
         return [
-            VocabularySlot("source", ("source_preprocessor",), ("encoder",), lambda data: list(data.sources)),
-            VocabularySlot("target", ("target_preprocessor",), ("decoder",), lambda data: list(data.targets)),
+            VocabularySlot("source", "source_preprocessor", ("encoder",), lambda data: list(data.sources)),
+            VocabularySlot("target", "target_preprocessor", ("decoder",), lambda data: list(data.targets)),
         ]
 
     def make(self, old, config, preprocessors, model, label_names):
@@ -220,7 +220,7 @@ class CaptioningParts(TaskParts):
         return CaptioningConfig
 
     def slots(self, task) -> list[VocabularySlot]:
-        return [VocabularySlot("caption", ("preprocessor",), ("decoder",), _flat_captions)]
+        return [VocabularySlot("caption", "preprocessor", ("decoder",), _flat_captions)]
 
     def encoder_layers(self, model) -> list:
         return [layer for layer in _sublayers(model) if layer is not model.decoder]
