@@ -296,13 +296,15 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     task.save(run_dir)  # config and vocabulary first, so an interrupted run is still readable
 
     frozen = plan.frozen
-    trainable = [layer.trainable for layer in frozen]
+    # Setting `trainable` sets it on every sublayer too, so each one's own flag (a
+    # source-frozen embedding inside a frozen encoder) is restored, outer layers first.
+    trainable = [(layer, layer.trainable) for outer in frozen for layer in outer._flatten_layers()]
     for layer in frozen:
         layer.trainable = False
     started = time.perf_counter()
     first_epochs = config.unfreeze_after or task_config.epochs
     history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, epochs=first_epochs, verbose=verbose)
-    for layer, was in zip(frozen, trainable):
+    for layer, was in trainable:
         layer.trainable = was  # saved as trainable as in the source
     if frozen:
         # A fresh optimizer for the unfrozen weights (and one whose saved state matches

@@ -98,7 +98,7 @@ def transfer(
             initialised: the new classification head.
 
     Returns:
-        the new model; `old` is not changed.
+        the new model, with the layers `old` has frozen frozen; `old` is not changed.
     """
     sizes = {a: r.size for r in resizes for a in r.attributes}
     new = rebuild(old, sizes, num_classes)
@@ -125,6 +125,11 @@ def transfer(
         if resize is None or len(axes) != 1:
             raise ValueError(f"cannot map weight {old_variable.path} {old_value.shape} onto {new_variable.shape}")
         new_variable.assign(_remap(old_value, np.asarray(new_variable.numpy()), axes[0], resize.mapping))
+    # A nested layer's `trainable` is not in the serialised config: what the source froze
+    # (its --freeze-embeddings) stays frozen.
+    for old_layer, new_layer in zip(old._flatten_layers(), new._flatten_layers(), strict=True):
+        if not old_layer.trainable:
+            new_layer.trainable = False
     return new
 
 

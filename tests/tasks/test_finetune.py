@@ -183,6 +183,20 @@ def test_freezing_the_embeddings_keeps_them_while_the_rest_trains(source_run):
     assert not np.array_equal(task.model.output_dense.kernel.numpy(), source.model.output_dense.kernel.numpy())
 
 
+def test_what_the_source_froze_stays_frozen(source_run):
+    folder, run, old, new = source_run
+    frozen_run = folder / "source-frozen-embeddings"
+    train_run(tiny(data=str(old), freeze_embeddings=True, epochs=1), frozen_run, verbose=0)
+    source = SentimentTask.load(frozen_run)
+    # --freeze encoder sets the whole encoder trainable again afterwards, but not its embedding.
+    # Under --vocab keep every new word reads as [UNK], whose row would train if it could.
+    task, _ = finetune(frozen_run, folder / "still-frozen", data=str(new), freeze="encoder", unfreeze_after=1,
+                       epochs=2, learning_rate=0.05, evaluate_before=False, verbose=0)
+    old_rows = source.model.encoder.embedding.embeddings.numpy()
+    np.testing.assert_array_equal(task.model.encoder.embedding.embeddings.numpy(), old_rows)
+    assert not task.model.encoder.embedding.trainable and task.model.encoder.trainable
+
+
 def test_rebuilt_vocabulary_moves_each_known_row_to_its_new_id():
     from seqzoo.tasks.weight_transfer import VocabularyResize, transfer
     from seqzoo.zoo import RecurrentEncoder, SequenceClassifier
