@@ -90,8 +90,6 @@ def _task_config(task, options: FinetuneConfig):
     """The source config with the new data, learning rate, epochs and seed."""
     config = dataclasses.replace(task.config)
     names = {f.name for f in dataclasses.fields(config)}
-    if not options.data:
-        raise UsageError("give the new training data with --data.")
     # New data: the old held-out files, split lists and subsample sizes belong to the old data.
     for name in ("valid", "test", "split_files", "images", "max_examples", "max_images"):
         if name in names:
@@ -107,10 +105,20 @@ def _task_config(task, options: FinetuneConfig):
     if options.seed is not None:
         config.seed = options.seed
     if options.epochs is not None:
-        if options.epochs < 1:
-            raise UsageError(f"--epochs is {options.epochs}; it must be at least 1.")
         config.epochs = options.epochs
     return config
+
+
+def _check_options(options: FinetuneConfig) -> None:
+    """The mistakes that need no source run, refused before it is loaded."""
+    if not options.data:
+        raise UsageError("give the new training data with --data.")
+    if options.epochs is not None and options.epochs < 1:
+        raise UsageError(f"--epochs is {options.epochs}; it must be at least 1.")
+    if options.learning_rate is not None and options.learning_rate <= 0:
+        raise UsageError(f"--learning-rate is {options.learning_rate}; it must be positive.")
+    if options.unfreeze_after is not None and options.freeze == "none":
+        raise UsageError("--unfreeze-after needs --freeze embeddings or --freeze encoder.")
 
 
 def old_test_split(parts, old, spec: str):
@@ -185,16 +193,13 @@ def plan_finetuning(source: str | Path, out: str | Path | None = None, config: F
     the weights; nothing is written. Arguments as for `finetune`."""
     config = dataclasses.replace(config or FinetuneConfig(), **options)
     source = Path(source)
+    _check_options(config)
     name, old = load_source(source, config.vocabulary)
     parts = TASK_PARTS[name]
     task_config = _task_config(old, config)
     source_rate = parts.learning_rate(old)
-    if config.learning_rate is not None and config.learning_rate <= 0:
-        raise UsageError(f"--learning-rate is {config.learning_rate}; it must be positive.")
     task_config.learning_rate = config.learning_rate or source_rate / 10
     if config.unfreeze_after is not None:
-        if config.freeze == "none":
-            raise UsageError("--unfreeze-after needs --freeze embeddings or --freeze encoder.")
         if not 0 < config.unfreeze_after < task_config.epochs:
             raise UsageError(
                 f"--unfreeze-after {config.unfreeze_after} must lie between 0 and --epochs ({task_config.epochs})."
