@@ -254,7 +254,7 @@ class Comparison:
         spec_path, result_path = work / f"{name}.spec.json", work / f"{name}.result.json"
         run_dir = Path("runs") / name
         atomic_write_json(spec_path, {
-            "task": self.task, "config": config.to_dict(), "seed": config.seed, "verbose": self.verbose,
+            "task": self.task, "config": config.to_dict(), "verbose": self.verbose,
             "run_dir": str(self.out / run_dir), "result": str(result_path),
         })
         run = {"name": name, "arch": config.arch, "seed": config.seed, "run_dir": str(run_dir)}

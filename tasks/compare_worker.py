@@ -138,14 +138,13 @@ def run(spec: dict) -> dict:
 
     from seqzoo.tasks.cli import TASKS
 
-    # The same seed must give the same numbers: seeded initialisation and shuffling,
-    # and kernels that do not reorder floating-point sums from run to run.
-    keras.utils.set_random_seed(spec["seed"])
-    tf.config.experimental.enable_op_determinism()
-
     entry = TASKS[spec["task"]]
     jobs = importlib.import_module(entry.JOBS)
     config = entry.CONFIG.from_dict(spec["config"])
+    # The same seed must give the same numbers: seeded initialisation and shuffling,
+    # and kernels that do not reorder floating-point sums from run to run.
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
     run_dir = Path(spec["run_dir"])
     started = time.perf_counter()
     task, metrics = jobs.train_run(config, run_dir, overwrite=False, verbose=spec.get("verbose", "auto"))
