@@ -227,7 +227,8 @@ class LanguageModelTask:
         first is predicted once.
         """
         ids = self.encode(text, source)
-        self.compile()
+        if not self.model.compiled:  # keep a trained optimizer (its step count, its state)
+            self.compile()
         loss = float(self.model.evaluate(self.dataset(ids), verbose=0, return_dict=True)["loss"])
         metrics = {"loss": loss, "perplexity": math.exp(min(loss, 700.0)), "tokens": int(len(ids) - 1)}
         if self.config.level == "char":
