@@ -17,6 +17,7 @@ import numpy as np
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.gradient_diagnostics import (
     GradientProfile,
+    TwoWayLayerError,
     classifier_state_gradients,
     format_table,
     language_model_state_gradients,
@@ -149,7 +150,10 @@ def gradient_profiles(args) -> list[GradientProfile]:
             continue
         task, source = _fresh_task(args.task, arch, args)
         state = f"{args.train_steps} steps" if args.train_steps else "fresh"
-        profiles.append(_measure(args.task, task, source, args, f"{arch} ({state})", args.recurrent_scale))
+        try:
+            profiles.append(_measure(args.task, task, source, args, f"{arch} ({state})", args.recurrent_scale))
+        except TwoWayLayerError as error:  # skipped like the Transformer, the others still measured
+            print(f"{arch}: skipped, {error}")
     for run_dir in args.run or []:
         task_name, task = load_task(run_dir)
         if task_name not in DIAGNOSED_TASKS:
@@ -159,7 +163,11 @@ def gradient_profiles(args) -> list[GradientProfile]:
             continue
         base = Path(run_dir).resolve().name
         name = f"{base} (trained)" if base == task.config.arch else f"{base} ({task.config.arch}, trained)"
-        profiles.append(_measure(task_name, task, _run_inputs(task_name, task, args), args, name, args.recurrent_scale))
+        try:
+            profiles.append(_measure(task_name, task, _run_inputs(task_name, task, args), args, name,
+                                     args.recurrent_scale))
+        except TwoWayLayerError as error:
+            print(f"{run_dir}: skipped, {error}")
     return profiles
 
 

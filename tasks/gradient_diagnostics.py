@@ -89,6 +89,10 @@ class GradientProfile:
         }
 
 
+class TwoWayLayerError(UsageError):
+    """The first recurrent layer is bidirectional: no single distance from the loss."""
+
+
 def _first_recurrent_layer(encoder) -> keras.layers.Layer:
     layers = getattr(encoder, "recurrent_layers", None)
     if not layers:
@@ -98,7 +102,7 @@ def _first_recurrent_layer(encoder) -> keras.layers.Layer:
         )
     layer = layers[0]
     if isinstance(layer, keras.layers.Bidirectional):
-        raise UsageError(
+        raise TwoWayLayerError(
             "a bidirectional layer reads the sequence both ways, so the distance from the loss "
             "is not defined; diagnose the one-directional architecture (lstm, gru, rnn, irnn)."
         )

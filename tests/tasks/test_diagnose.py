@@ -130,13 +130,14 @@ def test_gates_recomputed_in_numpy_give_the_keras_lstm_output():
 
 
 # ----------------------------------------------------------------------------- command line
-def test_diagnose_gradients_command_writes_plot_table_and_skips_the_transformer(tmp_path, capsys):
+def test_diagnose_gradients_command_writes_plot_table_and_skips_transformer_and_bidirectional(tmp_path, capsys):
     out = tmp_path / "grads"
-    assert main(["diagnose", "gradients", "--task", "sentiment", "--archs", "rnn,lstm,transformer",
+    assert main(["diagnose", "gradients", "--task", "sentiment", "--archs", "rnn,bilstm,lstm,transformer",
                  "--length", "30", "--batch", "4", "--units", "8", "--embedding-dim", "8",
                  "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "transformer: skipped" in printed and "first/last" in printed
+    assert "transformer: skipped" in printed and "bilstm: skipped, a bidirectional layer" in printed
+    assert "first/last" in printed
     report = json.loads((out / "gradients.json").read_text())
     assert [r["name"] for r in report] == ["rnn (fresh)", "lstm (fresh)"]
     assert all(len(r["norms"]) == 30 for r in report)
