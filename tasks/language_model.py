@@ -304,7 +304,8 @@ class LanguageModelTask:
         read_run_info(run_dir, TASK)
         config = read_config(run_dir, LanguageModelConfig)
         preprocessor = TextPreprocessor.load(run_dir)
-        model = load_keras_model(run_dir / "model.keras")  # Keras safe mode
+        # Keras safe mode; not compiled: `fit` and `evaluate` compile after the freezing below.
+        model = load_keras_model(run_dir / "model.keras", compile=False)
         # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
         if config.freeze_embeddings:
             model.decoder.embedding.trainable = False

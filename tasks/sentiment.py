@@ -273,7 +273,9 @@ class SentimentTask:
         config = read_config(run_dir, SentimentConfig)
         preprocessor = TextPreprocessor.load(run_dir)
         label_names = (run_dir / "labels.txt").read_text(encoding="utf-8").splitlines()
-        model = load_keras_model(run_dir / "model.keras")  # Keras safe mode
+        # Keras safe mode; not compiled: `fit` compiles after the freezing below, so the saved
+        # optimizer never meets a different set of trainable weights (and predicting needs none).
+        model = load_keras_model(run_dir / "model.keras", compile=False)
         # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
         if config.freeze_embeddings and getattr(model.encoder, "embedding", None) is not None:
             model.encoder.embedding.trainable = False
