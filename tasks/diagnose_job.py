@@ -83,13 +83,20 @@ def _measure(task_name: str, task, inputs_source, args, name: str, recurrent_sca
 def _short_training(task_name: str, task, train, steps: int) -> None:
     """`steps` optimizer steps with the template's own recipe (optimizer, learning rate,
     clipping, data pipeline), enough to see what training does to the gradient's reach."""
+    import time
+
+    print(f"{task_name}/{task.config.arch}: training {steps} steps before measuring "
+          "(--train-steps 0 measures it as initialised) ...", flush=True)
+    started = time.perf_counter()
     task.compile()
     if task_name == "sentiment":
         batches = task.dataset(train, shuffle=True)
     else:
         batches = task.dataset(task.encode(train, "the training text"), shuffle=True)
     # The batches come in the template's own order (stateful rows under TBPTT).
-    task.model.fit(batches.repeat().take(steps), epochs=1, verbose=0, shuffle=False)
+    history = task.model.fit(batches.repeat().take(steps), epochs=1, verbose=0, shuffle=False)
+    print(f"{task_name}/{task.config.arch}: {steps} steps in {time.perf_counter() - started:.0f} s, "
+          f"training loss {history.history['loss'][-1]:.3f}", flush=True)
 
 
 def _fresh_task(task_name: str, arch: str, args):

@@ -134,7 +134,7 @@ def test_diagnose_gradients_command_writes_plot_table_and_skips_transformer_and_
     out = tmp_path / "grads"
     assert main(["diagnose", "gradients", "--task", "sentiment", "--archs", "rnn,bilstm,lstm,transformer",
                  "--length", "30", "--batch", "4", "--units", "8", "--embedding-dim", "8",
-                 "--out", str(out)]) == 0
+                 "--train-steps", "0", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "transformer: skipped" in printed and "bilstm: skipped, a bidirectional layer" in printed
     assert "first/last" in printed
@@ -200,7 +200,7 @@ def test_diagnose_gradients_after_a_few_training_steps(tmp_path):
     out = tmp_path / "grads"
     common = ["diagnose", "gradients", "--task", "sentiment", "--archs", "gru", "--length", "20", "--batch", "2",
               "--units", "4", "--embedding-dim", "4", "--out", str(out)]
-    assert main(common) == 0
+    assert main(common + ["--train-steps", "0"]) == 0
     (fresh,) = json.loads((out / "gradients.json").read_text())
     assert main(common + ["--train-steps", "3"]) == 0
     (trained,) = json.loads((out / "gradients.json").read_text())
