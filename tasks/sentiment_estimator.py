@@ -45,7 +45,8 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes:
         classes_: the labels, sorted, in the column order of `predict_proba`.
-        task_: the trained `SentimentTask` (save it with `task_.save(run_dir)`).
+        task_: the trained `SentimentTask` (save it with `task_.save(run_dir)`; a fitted
+            estimator also pickles, carrying the files `save` writes).
 
     Examples:
 
@@ -59,6 +60,10 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
     >>> _ = model.fit(texts, labels)
     >>> model.predict(["good film"]).shape, model.predict_proba(["good film"]).shape
     ((1,), (1, 2))
+    >>> import pickle
+    >>> copy = pickle.loads(pickle.dumps(model))
+    >>> bool((copy.predict_proba(texts) == model.predict_proba(texts)).all())
+    True
     """
 
     def __init__(
@@ -149,6 +154,38 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """The most probable label of each text (values from `classes_`)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __getstate__(self) -> dict:
+        # A Keras model does not pickle: a fitted estimator carries its run directory's
+        # files instead (config, vocabulary, labels, model.keras), so pickle, joblib.dump
+        # and parallel scikit-learn jobs work on it.
+        state = dict(self.__dict__)
+        task = state.pop("task_", None)
+        if task is not None:
+            import tempfile
+            from pathlib import Path
+
+            with tempfile.TemporaryDirectory() as folder:
+                task.save(folder)
+                state["_task_files"] = {
+                    path.name: path.read_bytes() for path in Path(folder).iterdir() if path.is_file()
+                }
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        files = state.pop("_task_files", None)
+        self.__dict__.update(state)
+        if files is not None:
+            import tempfile
+            from pathlib import Path
+
+            from seqzoo.tasks.sentiment import SentimentTask
+
+            with tempfile.TemporaryDirectory() as folder:
+                for name, content in files.items():
+                    (Path(folder) / name).write_bytes(content)
+                self.task_ = SentimentTask.load(folder)
+            self.task_.run_dir = None  # the temporary folder is gone
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

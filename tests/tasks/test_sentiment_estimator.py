@@ -55,6 +55,27 @@ def test_fit_predict_proba_and_score_keep_the_label_values():
         SentimentClassifier(**TINY).fit(TEXTS[:4], ["a"] * 4)
 
 
+def test_a_fitted_estimator_pickles_and_predicts_the_same_in_a_fresh_process(tmp_path):
+    import json
+    import pickle
+    import subprocess
+    import sys
+
+    model = SentimentClassifier(**TINY).fit(TEXTS, np.where(LABELS == 1, "pos", "neg"))
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    assert "_task_files" not in SentimentClassifier(**TINY).__getstate__()  # unfitted: parameters only
+    probe = ["the film was great", "an awful plot"]
+    script = ("import json, pickle, sys; model = pickle.loads(open(sys.argv[1], 'rb').read()); "
+              "print(json.dumps([model.classes_.tolist(), model.predict_proba(json.loads(sys.argv[2])).tolist()]))")
+    done = subprocess.run([sys.executable, "-c", script, str(path), json.dumps(probe)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    classes, probabilities = json.loads(done.stdout.strip().splitlines()[-1])
+    assert classes == ["neg", "pos"]
+    np.testing.assert_allclose(probabilities, model.predict_proba(probe), rtol=1e-5, atol=1e-6)
+
+
 def test_grid_search_picks_the_learning_rate_that_learns():
     """2 learning rates x 2 folds (32 texts each): 0.05 learns the keyword task, 1e-5 cannot."""
     search = GridSearchCV(SentimentClassifier(**TINY), {"learning_rate": [1e-5, 0.05]}, cv=2, n_jobs=1,
