@@ -15,7 +15,7 @@ import statistics
 from pathlib import Path
 
 from seqzoo.tasks.compare import UNLIMITED_EPOCHS
-from seqzoo.tasks.plots import _pyplot, save_figure
+from seqzoo.tasks.plots import NOT_PLOTTED, _pyplot, save_figure
 from seqzoo.tasks.run_directory import atomic_write_text, read_json
 
 # The test metrics each task's table shows: (key in metrics.json, column title, decimals).
@@ -160,7 +160,7 @@ def plot_learning_curves(results: dict, path: Path) -> bool:
     names = []
     for run in runs:
         for name in run["history"]:
-            if not name.startswith("val_") and name != "learning_rate" and name not in names:
+            if not name.startswith("val_") and name not in NOT_PLOTTED and name not in names:
                 names.append(name)
     if not names:
         return False

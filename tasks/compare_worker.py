@@ -161,7 +161,9 @@ def run(spec: dict) -> dict:
         # The last epoch was cut short: count epochs by training steps instead.
         per_epoch = _batches_per_epoch(task, config, splits)
         epochs = steps / per_epoch if per_epoch else epochs
-    seconds = float(metrics.get("training_seconds") or 0.0)
+    # Training batches only (TrainingClock); validation passes are not training work.
+    clocked = [v for v in history.get("train_seconds", []) if math.isfinite(v)]
+    seconds = sum(clocked) if clocked else float(metrics.get("training_seconds") or 0.0)
     result = {
         "status": "diverged" if stopped_by == "divergence" else "ok",
         "reason": _divergence_reason(history) if stopped_by == "divergence" else None,
@@ -171,7 +173,7 @@ def run(spec: dict) -> dict:
         "epochs_trained": round(epochs, 3),
         "training_steps": steps,
         "throughput": {"value": round(items * epochs / seconds, 2) if seconds else None, "unit": f"{unit}/s",
-                       "items_per_epoch": items},
+                       "items_per_epoch": items, "training_batch_seconds": round(seconds, 2)},
         "memory": peak_memory(),
         "fingerprints": fingerprints(run_dir),
         "splits": sizes,

@@ -7,6 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
+# History columns that are not learning curves: the schedule, and the time each epoch
+# spent on its training batches (recipe.TrainingClock).
+NOT_PLOTTED = ("learning_rate", "train_seconds")
+
 
 def _pyplot():
     import matplotlib
@@ -45,7 +49,7 @@ def plot_learning_curves(
     True
     """
     plt = _pyplot()
-    names = [name for name in history if not name.startswith("val_") and name != "learning_rate"]
+    names = [name for name in history if not name.startswith("val_") and name not in NOT_PLOTTED]
     figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
     for axis, name in zip(axes[0], names):
         epochs = range(1, len(history[name]) + 1)
