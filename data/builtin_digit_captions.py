@@ -16,9 +16,10 @@ Each image has two reference captions, which name the digits in reading order:
 
     "three one four"   and   "a three , a one and a four"
 
-so a caption's word order follows the image from left to right, and a model that
+("an eight" where the digit is an 8, so the article already depends on the digit that
+follows it), so a caption's word order follows the image from left to right, and a model that
 attends to image regions has something to find (the attention of the word "four" should
-sit on the last digit). The vocabulary has 13 words; a caption that ignores the image
+sit on the last digit). The vocabulary has 14 words; a caption that ignores the image
 cannot do better than guessing digits (see the captioning README section for the BLEU
 of the most frequent caption).
 
@@ -28,7 +29,7 @@ Examples:
 >>> len(data), data.contents[0][:4], len(data.captions[0])
 (3, b'\\x89PNG', 2)
 >>> words = data.captions[0][0].split()
->>> 2 <= len(words) <= 4 and data.captions[0][1].startswith("a ")
+>>> 2 <= len(words) <= 4 and data.captions[0][1].startswith(("a ", "an "))
 True
 """
 
@@ -73,7 +74,7 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 def _captions(digits: list[int]) -> list[str]:
     words = [DIGIT_WORDS[d] for d in digits]
-    listed = [f"a {word}" for word in words]
+    listed = [f"{'an' if word == 'eight' else 'a'} {word}" for word in words]
     spoken = " , ".join(listed[:-1]) + " and " + listed[-1]
     return [" ".join(words), spoken]
 
