@@ -3,9 +3,7 @@
 import keras
 from keras import ops
 
-# Added to the scores of masked source positions; finite, so a row without any real
-# position gets uniform weights rather than NaN.
-_MASKED_SCORE = -1e9
+from seqzoo.zoo.attention_readout import read_out
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
@@ -77,10 +75,7 @@ class BahdanauAttention(keras.layers.Layer):
         projected = ops.matmul(query, ops.cast(self.W_query, query.dtype))  # [b, t, units]
         hidden = ops.tanh(ops.expand_dims(projected, 2) + ops.expand_dims(keys, 1))
         scores = ops.cast(ops.einsum("btsu,u->bts", hidden, ops.cast(self.v, hidden.dtype)), "float32")
-        if source_mask is not None:
-            scores = ops.where(ops.expand_dims(ops.cast(source_mask, "bool"), 1), scores, _MASKED_SCORE)
-        weights = ops.softmax(scores, axis=-1)
-        context = ops.einsum("bts,bsd->btd", ops.cast(weights, values.dtype), values)
+        context, weights = read_out(scores, values, source_mask)
         if single:
             return context[:, 0], weights[:, 0]
         return context, weights

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-_MASKED_SCORE = -1e9
+from seqzoo.zoo.attention_readout import read_out
 
 SCORES = ("general", "dot")
 
@@ -78,10 +78,7 @@ class LuongAttention(keras.layers.Layer):
         if single:
             query = ops.expand_dims(query, 1)
         scores = ops.cast(ops.einsum("btq,bsq->bts", query, keys), "float32")
-        if source_mask is not None:
-            scores = ops.where(ops.expand_dims(ops.cast(source_mask, "bool"), 1), scores, _MASKED_SCORE)
-        weights = ops.softmax(scores, axis=-1)
-        context = ops.einsum("bts,bsd->btd", ops.cast(weights, values.dtype), values)
+        context, weights = read_out(scores, values, source_mask)
         if single:
             return context[:, 0], weights[:, 0]
         return context, weights

@@ -5,9 +5,7 @@ import math
 import keras
 from keras import ops
 
-# Added to the scores of masked keys. Finite, so a query without any visible
-# key (a padded position) gets uniform weights instead of NaN.
-_MASKED_SCORE = -1e9
+from seqzoo.zoo.attention_readout import MASKED_SCORE
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
@@ -182,7 +180,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         # Softmax in float32: stable under mixed precision.
         scores = ops.cast(scores, "float32") / math.sqrt(self.head_dim)
         if mask is not None:
-            scores = ops.where(ops.expand_dims(mask, 1), scores, _MASKED_SCORE)
+            scores = ops.where(ops.expand_dims(mask, 1), scores, MASKED_SCORE)
         weights = ops.cast(ops.softmax(scores, axis=-1), query.dtype)
         weights = self.attention_dropout(weights, training=training)
         return ops.einsum("bnts,bsnh->btnh", weights, value), weights

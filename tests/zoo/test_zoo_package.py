@@ -62,7 +62,11 @@ def test_docstring_has_args_examples_and_references(cls):
         assert "References:" in docstring and reference in docstring
 
 
-@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+# Helper modules with examples of their own.
+HELPER_MODULES_WITH_EXAMPLES = ["seqzoo.zoo.attention_readout"]
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES + HELPER_MODULES_WITH_EXAMPLES)
 def test_docstring_examples_run(module_name):
     module = importlib.import_module(module_name)
     result = doctest.testmod(
