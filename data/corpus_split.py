@@ -20,14 +20,19 @@ __all__ = ["split_corpus"]
 
 
 def _cut_points(text: str, num_blocks: int) -> list[int]:
-    """Block boundaries: about equal sizes, each moved to just after a nearby newline."""
+    """Block boundaries: about equal sizes, each moved to just after a nearby newline
+    (or, in a text without one nearby, a nearby space, so no word is cut in two)."""
     size = len(text) / num_blocks
     cuts = [0]
     for index in range(1, num_blocks):
         target = int(round(index * size))
-        newline = text.find("\n", target)
-        # A newline within half a block keeps lines whole; otherwise cut where we are.
-        cut = newline + 1 if newline != -1 and newline + 1 - target < size / 2 else target
+        cut = target
+        # A newline within half a block keeps lines whole, else a space keeps words whole.
+        for separator in ("\n", " "):
+            found = text.find(separator, target)
+            if found != -1 and found + 1 - target < size / 2:
+                cut = found + 1
+                break
         if cuts[-1] < cut < len(text):
             cuts.append(cut)
     cuts.append(len(text))

@@ -111,6 +111,16 @@ def test_split_corpus_holds_out_contiguous_blocks_and_loses_nothing():
     assert split_corpus(text, 0.0, 0.1, num_blocks=10)["valid"] == ""
 
 
+def test_a_text_on_one_line_is_cut_between_words():
+    words = [f"w{i % 97}x" for i in range(3000)]
+    text = " ".join(words)  # no newline at all
+    splits = split_corpus(text, 0.1, 0.1, num_blocks=20, seed=0)
+    vocabulary = set(words)
+    for name, part in splits.items():
+        assert set(part.split()) <= vocabulary, name  # no word glued from two cut halves
+    assert sum(len(part.split()) for part in splits.values()) == len(words)
+
+
 def test_a_text_too_short_for_the_held_out_blocks_is_refused():
     with pytest.raises(DataError, match="short.txt.*too short"):
         split_corpus("ab", 0.3, 0.3, source="short.txt")
