@@ -26,7 +26,13 @@ import keras
 from seqzoo.tasks.errors import UsageError
 from seqzoo.tasks.model_files import load_keras_model
 from seqzoo.tasks.finetune_config import FinetuneConfig
-from seqzoo.tasks.finetune_tasks import MODEL_TASKS, TASK_PARTS, frozen_layers
+from seqzoo.tasks.finetune_tasks import (
+    MODEL_TASKS,
+    TASK_PARTS,
+    frozen_layers,
+    grown_embeddings,
+    open_grown_embeddings,
+)
 from seqzoo.tasks.finetune_vocabulary import apply_policy
 from seqzoo.tasks.run_directory import atomic_write_json, create_run_directory, read_json, read_run_info
 from seqzoo.tasks.weight_transfer import VocabularyResize, transfer
@@ -185,6 +191,9 @@ class FinetunePlan:
     label_names: list | None
     source_learning_rate: float
     old_test: object = None  # the source's data, to measure forgetting (`--forgetting`)
+    # Grown embeddings inside what --freeze freezes: (embedding, mask of its new rows);
+    # only the new rows train while the rest is frozen.
+    rows_frozen: list = dataclasses.field(default_factory=list)
 
 
 def plan_finetuning(source: str | Path, out: str | Path | None = None, config: FinetuneConfig | None = None,
@@ -225,13 +234,15 @@ def plan_finetuning(source: str | Path, out: str | Path | None = None, config: F
     model = transfer(old.model, resizes, num_classes=num_classes, fresh=fresh)
     task = parts.make(old, task_config, preprocessors, model, label_names)
     frozen = frozen_layers(parts, model, config.freeze)
+    # Added tokens train even under --freeze: their embedding rows are not the source's.
+    frozen, rows_frozen = open_grown_embeddings(frozen, grown_embeddings(model, resizes))
     old_test = None
     if config.forgetting:
         if fresh:
             raise UsageError("--forgetting compares predictions of one label set; it cannot follow --new-labels.")
         old_test = old_test_split(parts, old, config.forgetting)
     return FinetunePlan(name, source, out, config, old, task, splits, reports, frozen, bool(fresh), label_names,
-                        source_rate, old_test)
+                        source_rate, old_test, rows_frozen)
 
 
 def finetune(
@@ -277,12 +288,10 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     )
     for report in plan.reports:
         print(report.line())
-    added = sum(len(report.added) for report in plan.reports)
-    if added and config.freeze != "none" and not config.unfreeze_after:
-        print(
-            f"note: with --freeze {config.freeze}, the {added} added tokens keep their initial rows in every "
-            "frozen embedding; --unfreeze-after N trains them after N epochs."
-        )
+    if plan.rows_frozen:
+        added = int(sum(rows.sum() for _, rows in plan.rows_frozen))
+        print(f"with --freeze {config.freeze}, the {added} added tokens' embedding rows train; "
+              "the old tokens' rows stay as they were")
 
     run_dir = create_run_directory(plan.out, overwrite=overwrite)  # refuse a used --out before any work
     # A new head is untrained: its "before" would measure nothing but its initialisation.
@@ -306,12 +315,16 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     trainable = [(layer, layer.trainable) for outer in frozen for layer in outer._flatten_layers()]
     for layer in frozen:
         layer.trainable = False
+    for embedding, new_rows in plan.rows_frozen:
+        embedding.train_only_rows(new_rows)
     started = time.perf_counter()
     first_epochs = config.unfreeze_after or task_config.epochs
     history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, epochs=first_epochs, verbose=verbose)
     for layer, was in trainable:
         layer.trainable = was  # saved as trainable as in the source
-    if frozen:
+    for embedding, _ in plan.rows_frozen:
+        embedding.train_only_rows(None)
+    if frozen or plan.rows_frozen:
         # A fresh optimizer for the unfrozen weights (and one whose saved state matches
         # the saved model's trainable weights, so loading the run does not warn).
         task.compile()

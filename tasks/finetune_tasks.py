@@ -13,6 +13,8 @@ how to assemble a task object from new parts, and what "encoder" means for `--fr
   initial-state layers); the caption decoder trains.
 
 `--freeze embeddings` freezes every learned token embedding (both languages in translation).
+An embedding that grew (`--vocab extend` or `rebuild`) is frozen row by row instead: its
+old tokens' rows stay fixed and the added tokens' rows train (`open_grown_embeddings`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 import keras
+import numpy as np
 
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks.errors import UsageError
@@ -268,3 +271,69 @@ def frozen_layers(parts: TaskParts, model, which: str) -> list:
     if which == "encoder":
         return parts.encoder_layers(model)
     raise UsageError(f"--freeze {which!r}: use none, embeddings or encoder.")
+
+
+def grown_embeddings(model, resizes) -> list[tuple[TokenEmbedding, np.ndarray]]:
+    """Each learned token embedding that a vocabulary change gave new tokens, with the
+    mask of its new rows (the ids that had no old token).
+
+    Examples:
+
+    >>> import numpy as np
+    >>> from seqzoo.tasks.weight_transfer import VocabularyResize
+    >>> from seqzoo.zoo import RecurrentEncoder
+    >>> model = keras.Sequential([RecurrentEncoder(6, embedding_dim=2, units=2)])
+    >>> model.encoder = model.layers[0]
+    >>> [(type(e).__name__, rows.tolist()) for e, rows in
+    ...  grown_embeddings(model, [VocabularyResize(("encoder",), np.array([0, 1, 2, 3, 4, -1]))])]
+    [('TokenEmbedding', [False, False, False, False, False, True])]
+    """
+    found = []
+    for resize in resizes:
+        new_rows = np.asarray(resize.mapping) < 0
+        if not new_rows.any():
+            continue
+        for attribute in resize.attributes:
+            holder = getattr(model, attribute, None)
+            if holder is None:
+                continue
+            for layer in holder._flatten_layers(include_self=True, recursive=True):
+                if (isinstance(layer, TokenEmbedding) and layer.mode == "learned"
+                        and layer.vocabulary_size == resize.size and all(layer is not e for e, _ in found)):
+                    found.append((layer, new_rows))
+    return found
+
+
+def open_grown_embeddings(frozen: list, grown: list) -> tuple[list, list]:
+    """`frozen` with every grown embedding taken out of it, and the (embedding, new rows)
+    pairs to freeze row by row instead.
+
+    A frozen layer that holds a grown embedding is replaced by its sublayers (recursively)
+    so that everything else in it stays frozen. A layer with weights of its own besides
+    its sublayers' cannot be opened that way and stays frozen whole (its grown embedding's
+    new rows then keep their initial values, as before).
+    """
+    grown_ids = {id(embedding): (embedding, rows) for embedding, rows in grown}
+    kept, rows_frozen = [], []
+
+    def holds_grown(layer) -> bool:
+        return any(id(inner) in grown_ids for inner in layer._flatten_layers(include_self=True, recursive=True))
+
+    def visit(layer) -> None:
+        if id(layer) in grown_ids:
+            rows_frozen.append(grown_ids[id(layer)])
+            return
+        if not holds_grown(layer):
+            kept.append(layer)
+            return
+        children = _sublayers(layer)
+        covered = {id(v) for child in children for v in child.weights}
+        if any(id(v) not in covered for v in layer.weights):
+            kept.append(layer)  # weights of its own: cannot be opened
+            return
+        for child in children:
+            visit(child)
+
+    for layer in frozen:
+        visit(layer)
+    return kept, rows_frozen

@@ -262,7 +262,7 @@ class RecurrentDecoder(keras.layers.Layer):
         else:
             if self.tied_projection is not None:
                 outputs = self.tied_projection(outputs)
-            embeddings = ops.cast(self.embedding.embeddings, outputs.dtype)
+            embeddings = ops.cast(self.embedding.table(), outputs.dtype)
             logits = ops.matmul(outputs, ops.transpose(embeddings))
             logits = logits + ops.cast(self.output_bias, logits.dtype)
         # float32 logits keep the softmax and the samplers stable under

@@ -65,6 +65,9 @@ class TokenEmbedding(keras.layers.Layer):
         self.embedding_dim = embedding_dim
         self.mode = mode
         self.trainable_embeddings = trainable_embeddings
+        # Rows the gradient may reach (bool [vocabulary_size]); None: all of them.
+        # Not saved, like `trainable`: see `train_only_rows`.
+        self._trainable_rows = None
 
     @property
     def output_dim(self):
@@ -90,8 +93,40 @@ class TokenEmbedding(keras.layers.Layer):
                 token_ids, self.vocabulary_size, dtype=self.compute_dtype
             )
         return ops.cast(
-            ops.take(self.embeddings, token_ids, axis=0), self.compute_dtype
+            ops.take(self.table(), token_ids, axis=0), self.compute_dtype
         )
+
+    def table(self):
+        """The embedding matrix as the model should use it (the lookup, and a tied
+        output layer): `embeddings`, with the gradient stopped at the rows that
+        `train_only_rows` keeps fixed."""
+        if self._trainable_rows is None:
+            return self.embeddings
+        return ops.where(
+            ops.expand_dims(self._trainable_rows, 1),
+            self.embeddings,
+            ops.stop_gradient(self.embeddings),
+        )
+
+    def train_only_rows(self, rows=None):
+        """Let training change only the rows where `rows` (bool `[vocabulary_size]`) is
+        True; `None` trains every row again.
+
+        A variable is trainable as a whole, so a vocabulary grown for fine-tuning would
+        otherwise have to train every old row or freeze its new ones at their initial
+        values. With the gradient stopped at the old rows they get exactly zero
+        gradient, so Adam or SGD leave them as they were while the new tokens learn.
+        Like `trainable`, this is not saved; compile (or recompile) after calling it.
+        """
+        if rows is not None:
+            rows = np.asarray(rows, bool)
+            if rows.shape != (self.vocabulary_size,):
+                raise ValueError(
+                    f"rows must be a bool mask of shape ({self.vocabulary_size},), "
+                    f"got {rows.shape}."
+                )
+            rows = ops.convert_to_tensor(rows)
+        self._trainable_rows = rows
 
     def compute_mask(self, token_ids, mask=None):
         return ops.not_equal(token_ids, 0)

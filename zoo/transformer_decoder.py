@@ -243,7 +243,7 @@ class TransformerDecoder(keras.layers.Layer):
         if self.output_projection is not None:
             logits = self.output_projection(x)
         else:
-            embeddings = ops.cast(self.embedding.embeddings, x.dtype)
+            embeddings = ops.cast(self.embedding.table(), x.dtype)
             logits = ops.matmul(x, ops.transpose(embeddings))
             logits = logits + ops.cast(self.output_bias, logits.dtype)
         # float32 logits keep the softmax and the samplers stable under

@@ -15,7 +15,7 @@ import pytest
 from seqzoo.tasks.cli import main
 from seqzoo.tasks.config import SentimentConfig
 from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.finetune import finetune, plan_finetuning
+from seqzoo.tasks.finetune import finetune, plan_finetuning, run_plan
 from seqzoo.tasks.sentiment import SentimentTask
 from seqzoo.tasks.sentiment_job import train_run
 
@@ -181,6 +181,35 @@ def test_freezing_the_embeddings_keeps_them_while_the_rest_trains(source_run):
     np.testing.assert_array_equal(task.model.encoder.embedding.embeddings.numpy(),
                                   source.model.encoder.embedding.embeddings.numpy())
     assert not np.array_equal(task.model.output_dense.kernel.numpy(), source.model.output_dense.kernel.numpy())
+
+
+def test_extend_with_a_frozen_encoder_trains_only_the_added_tokens_rows(source_run, capsys):
+    """The issue's `--vocab extend --freeze encoder`: the old rows and the recurrent
+    weights stay exactly as they were, the new words' rows and the head learn."""
+    folder, run, old, new = source_run
+    plan = plan_finetuning(run, folder / "extend-frozen-encoder", data=str(new), vocab="extend", freeze="encoder",
+                           epochs=2, learning_rate=0.02, evaluate_before=False)
+    initial = plan.task.model.encoder.embedding.embeddings.numpy().copy()
+    task, _ = run_plan(plan, verbose=0)
+    assert "added tokens' embedding rows train" in capsys.readouterr().out
+    source = SentimentTask.load(run)
+    old_table = source.model.encoder.embedding.embeddings.numpy()
+    new_table = task.model.encoder.embedding.embeddings.numpy()
+    assert new_table.shape[0] > old_table.shape[0]
+    np.testing.assert_array_equal(new_table[: len(old_table)], old_table)
+    # The new keywords' rows moved away from their initial values (before this change
+    # they stayed there: a frozen variable trains no row).
+    keywords = [task.preprocessor.vocabulary.id_of(word) for word in ("superb", "dreadful")]
+    assert min(keywords) >= len(old_table)
+    assert np.abs(new_table[keywords] - initial[keywords]).max() > 1e-3
+    fresh = SentimentTask.load(folder / "extend-frozen-encoder")
+    np.testing.assert_array_equal(fresh.model.encoder.embedding.embeddings.numpy(), new_table)
+    old_recurrent = [w.numpy() for w in source.model.encoder.recurrent_layers[0].weights]
+    for before, after in zip(old_recurrent, task.model.encoder.recurrent_layers[0].weights):
+        np.testing.assert_array_equal(after.numpy(), before)
+    assert not np.array_equal(task.model.output_dense.kernel.numpy(), source.model.output_dense.kernel.numpy())
+    # Training again afterwards reaches every row: the row freezing is not saved.
+    assert fresh.model.encoder.embedding._trainable_rows is None
 
 
 def test_what_the_source_froze_stays_frozen(source_run):

@@ -89,3 +89,27 @@ def test_config_round_trip(mode):
 def test_keras_file_round_trip(tmp_path):
     model = wrap_in_model(TokenEmbedding(VOCABULARY_SIZE, 4), (None,), dtype="int32")
     assert_keras_file_round_trip(model, pad(ROWS, 5), tmp_path)
+
+
+def test_train_only_rows_stops_the_gradient_at_the_other_rows_in_the_lookup_and_a_tied_output():
+    import tensorflow as tf
+
+    embedding = TokenEmbedding(6, 3)
+    embedding.build()
+    ids = np.array([[1, 2, 5, 4]], "int32")
+    embedding.train_only_rows(np.array([False, False, False, False, True, True]))
+    with tf.GradientTape() as tape:
+        vectors = embedding(ids)
+        logits = tf.matmul(vectors, embedding.table(), transpose_b=True)  # as a tied output layer
+        loss = tf.reduce_sum(vectors**2) + tf.reduce_sum(logits)
+    gradient = tf.convert_to_tensor(tape.gradient(loss, embedding.embeddings)).numpy()
+    assert np.all(gradient[:4] == 0.0) and np.all(np.abs(gradient[4:]).sum(axis=1) > 0)
+    np.testing.assert_array_equal(np.asarray(embedding.table()), embedding.embeddings.numpy())
+    embedding.train_only_rows(None)  # every row again
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(embedding(ids) ** 2)
+    gradient = tf.convert_to_tensor(tape.gradient(loss, embedding.embeddings)).numpy()
+    assert np.abs(gradient[[1, 2]]).sum() > 0
+    with pytest.raises(ValueError, match="shape \\(6,\\)"):
+        embedding.train_only_rows([True, False])
+    assert "trainable_rows" not in str(embedding.get_config())  # not saved, like `trainable`
