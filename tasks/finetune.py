@@ -29,6 +29,7 @@ from seqzoo.tasks.finetune_config import FinetuneConfig
 from seqzoo.tasks.finetune_tasks import (
     MODEL_TASKS,
     TASK_PARTS,
+    added_tokens_under_freezing,
     frozen_layers,
     grown_embeddings,
     open_grown_embeddings,
@@ -194,6 +195,8 @@ class FinetunePlan:
     # Grown embeddings inside what --freeze freezes: (embedding, mask of its new rows);
     # only the new rows train while the rest is frozen.
     rows_frozen: list = dataclasses.field(default_factory=list)
+    # Added tokens under freezing: (rows that train, rows that keep their initial values).
+    added_under_freezing: tuple = (0, 0)
 
 
 def plan_finetuning(source: str | Path, out: str | Path | None = None, config: FinetuneConfig | None = None,
@@ -235,14 +238,16 @@ def plan_finetuning(source: str | Path, out: str | Path | None = None, config: F
     task = parts.make(old, task_config, preprocessors, model, label_names)
     frozen = frozen_layers(parts, model, config.freeze)
     # Added tokens train even under --freeze: their embedding rows are not the source's.
-    frozen, rows_frozen = open_grown_embeddings(frozen, grown_embeddings(model, resizes))
+    opened, rows_frozen = open_grown_embeddings(frozen, grown_embeddings(model, resizes))
+    added_training, added_stuck = added_tokens_under_freezing(frozen, rows_frozen, model, resizes)
+    frozen = opened
     old_test = None
     if config.forgetting:
         if fresh:
             raise UsageError("--forgetting compares predictions of one label set; it cannot follow --new-labels.")
         old_test = old_test_split(parts, old, config.forgetting)
     return FinetunePlan(name, source, out, config, old, task, splits, reports, frozen, bool(fresh), label_names,
-                        source_rate, old_test, rows_frozen)
+                        source_rate, old_test, rows_frozen, (added_training, added_stuck))
 
 
 def finetune(
@@ -288,10 +293,15 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     )
     for report in plan.reports:
         print(report.line())
-    if plan.rows_frozen:
-        added = int(sum(rows.sum() for _, rows in plan.rows_frozen))
-        print(f"with --freeze {config.freeze}, the {added} added tokens' embedding rows train; "
+    training, stuck = plan.added_under_freezing
+    if training:
+        print(f"with --freeze {config.freeze}, the {training} added tokens' embedding rows train; "
               "the old tokens' rows stay as they were")
+    if stuck:
+        print(f"note: {stuck} added tokens keep their initial rows: they are read by a frozen layer that "
+              "cannot be trained row by row (a one-hot input's recurrent kernel, or an embedding the source "
+              "run froze)" + ("" if config.unfreeze_after or config.freeze == "none"
+                              else "; --unfreeze-after N trains what --freeze froze after N epochs") + ".")
 
     run_dir = create_run_directory(plan.out, overwrite=overwrite)  # refuse a used --out before any work
     # A new head is untrained: its "before" would measure nothing but its initialisation.

@@ -273,9 +273,32 @@ def frozen_layers(parts: TaskParts, model, which: str) -> list:
     raise UsageError(f"--freeze {which!r}: use none, embeddings or encoder.")
 
 
+def _embeddings_fed_by(model, resize) -> list[TokenEmbedding]:
+    """The token embeddings (learned or one-hot) that read the vocabulary `resize` changes."""
+    found = []
+    for attribute in resize.attributes:
+        holder = getattr(model, attribute, None)
+        if holder is None:
+            continue
+        for layer in holder._flatten_layers(include_self=True, recursive=True):
+            if (isinstance(layer, TokenEmbedding) and layer.vocabulary_size == resize.size
+                    and all(layer is not known for known in found)):
+                found.append(layer)
+    return found
+
+
+def _can_train(embedding: TokenEmbedding) -> bool:
+    # A learned table the source did not freeze (a one-hot input has no table: its rows
+    # are the first recurrent kernel's, trained or frozen with the encoder).
+    table = getattr(embedding, "embeddings", None)  # None until built
+    trainable_table = table.trainable if table is not None else embedding.trainable_embeddings
+    return embedding.mode == "learned" and embedding.trainable and trainable_table
+
+
 def grown_embeddings(model, resizes) -> list[tuple[TokenEmbedding, np.ndarray]]:
-    """Each learned token embedding that a vocabulary change gave new tokens, with the
-    mask of its new rows (the ids that had no old token).
+    """Each trainable learned token embedding that a vocabulary change gave new tokens,
+    with the mask of its new rows (the ids that had no old token; one mask object per
+    vocabulary, shared by the embeddings it feeds).
 
     Examples:
 
@@ -291,17 +314,30 @@ def grown_embeddings(model, resizes) -> list[tuple[TokenEmbedding, np.ndarray]]:
     found = []
     for resize in resizes:
         new_rows = np.asarray(resize.mapping) < 0
-        if not new_rows.any():
-            continue
-        for attribute in resize.attributes:
-            holder = getattr(model, attribute, None)
-            if holder is None:
-                continue
-            for layer in holder._flatten_layers(include_self=True, recursive=True):
-                if (isinstance(layer, TokenEmbedding) and layer.mode == "learned"
-                        and layer.vocabulary_size == resize.size and all(layer is not e for e, _ in found)):
-                    found.append((layer, new_rows))
+        if new_rows.any():
+            found += [(embedding, new_rows) for embedding in _embeddings_fed_by(model, resize)
+                      if _can_train(embedding)]
     return found
+
+
+def added_tokens_under_freezing(frozen: list, rows_frozen: list, model, resizes) -> tuple[int, int]:
+    """(added tokens whose rows train row by row, added tokens whose rows keep their
+    initial values) among the vocabularies read inside the `frozen` layers (or by an
+    embedding the source froze); each vocabulary counted once."""
+    inside = {id(layer) for outer in frozen for layer in outer._flatten_layers(include_self=True, recursive=True)}
+    opened = {id(embedding) for embedding, _ in rows_frozen}
+    training = stuck = 0
+    for resize in resizes:
+        added = int((np.asarray(resize.mapping) < 0).sum())
+        fixed = [e for e in _embeddings_fed_by(model, resize) if id(e) in opened or id(e) in inside
+                 or not _can_train(e)]
+        if not added or not fixed:
+            continue
+        if all(id(e) in opened for e in fixed):
+            training += added
+        else:
+            stuck += added
+    return training, stuck
 
 
 def open_grown_embeddings(frozen: list, grown: list) -> tuple[list, list]:

@@ -212,6 +212,42 @@ def test_extend_with_a_frozen_encoder_trains_only_the_added_tokens_rows(source_r
     assert fresh.model.encoder.embedding._trainable_rows is None
 
 
+def test_added_tokens_of_a_shared_vocabulary_are_counted_once_and_frozen_sources_reported():
+    from types import SimpleNamespace
+
+    from seqzoo.tasks.finetune_tasks import added_tokens_under_freezing, grown_embeddings, open_grown_embeddings
+    from seqzoo.tasks.weight_transfer import VocabularyResize
+    from seqzoo.zoo import TokenEmbedding
+
+    source_side, target_side = TokenEmbedding(6, 2), TokenEmbedding(6, 2)
+    for embedding in (source_side, target_side):
+        embedding.build()
+    model = SimpleNamespace(encoder=source_side, decoder=target_side)
+    shared = [VocabularyResize(("encoder", "decoder"), np.array([0, 1, 2, 3, 4, -1]))]
+    frozen = [source_side, target_side]  # --freeze embeddings
+    opened, rows = open_grown_embeddings(frozen, grown_embeddings(model, shared))
+    assert opened == [] and len(rows) == 2
+    assert added_tokens_under_freezing(frozen, rows, model, shared) == (1, 0)  # one vocabulary, one token
+    target_side.trainable = False  # as a source run that froze it
+    opened, rows = open_grown_embeddings(frozen, grown_embeddings(model, shared))
+    assert [embedding for embedding, _ in rows] == [source_side] and opened == [target_side]
+    assert added_tokens_under_freezing(frozen, rows, model, shared) == (0, 1)
+
+
+def test_extend_on_a_source_with_frozen_embeddings_says_the_added_rows_stay(source_run, capsys):
+    folder, run, old, new = source_run
+    frozen_run = folder / "source-frozen-for-extend"
+    train_run(tiny(data=str(old), freeze_embeddings=True, epochs=1), frozen_run, verbose=0)
+    capsys.readouterr()
+    plan = plan_finetuning(frozen_run, folder / "frozen-extended", data=str(new), vocab="extend", freeze="encoder",
+                           epochs=1, evaluate_before=False)
+    initial = plan.task.model.encoder.embedding.embeddings.numpy().copy()
+    task, _ = run_plan(plan, verbose=0)
+    printed = capsys.readouterr().out
+    assert "rows train" not in printed and "added tokens keep their initial rows" in printed
+    np.testing.assert_array_equal(task.model.encoder.embedding.embeddings.numpy(), initial)
+
+
 def test_what_the_source_froze_stays_frozen(source_run):
     folder, run, old, new = source_run
     frozen_run = folder / "source-frozen-embeddings"
