@@ -151,10 +151,14 @@ class Comparison:
         task: a task template name (`sentiment`, `language-model`, `translation`, `captioning`).
         archs: architecture names of that task.
         config: the task's config (its `arch` is replaced per run); its `seed` is the first seed.
-        out: the report directory; an existing non-empty one is refused unless `overwrite`.
+        out: the report directory; an existing non-empty one is refused unless `overwrite`
+            or `resume`.
         repeats: seeds per architecture (`seed`, `seed + 1`, ...).
         budget: seconds of training per run, or None for the config's epochs.
         verbose: Keras' progress output in the workers ("auto", 2 = one line per epoch, 0).
+        resume: continue the comparison whose `results.json` is in `out` (one stopped by
+            Ctrl-C, or with runs that failed): its finished runs are kept and the others
+            trained; it must have been made with the same task, settings and budget.
 
     Examples:
 
@@ -167,9 +171,12 @@ class Comparison:
     ['ok', 'ok']
     """
 
-    def __init__(self, task, archs, config, out, repeats=1, budget=None, overwrite=False, verbose="auto"):
+    def __init__(self, task, archs, config, out, repeats=1, budget=None, overwrite=False, verbose="auto",
+                 resume=False):
         if repeats < 1:
             raise UsageError("--repeats must be at least 1.")
+        if resume and overwrite:
+            raise UsageError("--resume keeps the finished runs in --out, --overwrite deletes them: give one.")
         self.task = task
         self.archs = list(archs)
         self.config = config
@@ -178,6 +185,7 @@ class Comparison:
         self.budget = budget
         self.overwrite = overwrite
         self.verbose = verbose
+        self.resume = resume
         self.seeds = [config.seed + k for k in range(repeats)]
         self.results = None
 
@@ -193,26 +201,38 @@ class Comparison:
         KeyboardInterrupt again."""
         from seqzoo.tasks.compare_report import write_report
 
-        create_run_directory(self.out, overwrite=self.overwrite)
         config = dataclasses.replace(self.config, time_budget=self.budget)
         shared = {k: v for k, v in config.to_dict().items() if k not in ("arch", "task")}
+        plan = self.plan()
+        kept = self._finished_runs(shared, plan) if self.resume else {}
+        if not self.resume:
+            create_run_directory(self.out, overwrite=self.overwrite)
         self.results = {
             "task": self.task, "archs": self.archs, "seeds": self.seeds, "repeats": self.repeats,
             "budget_seconds": self.budget, "config": shared, "machine": _machine(),
             "command": " ".join(["seqzoo"] + sys.argv[1:]) if Path(sys.argv[0]).name == "seqzoo" else None,
             "started": _now(), "updated": _now(), "status": "running", "runs": [],
         }
+        if self.resume:
+            self.results["resumed_runs"] = sorted(kept)
         self._save()
-        plan = self.plan()
         started = time.perf_counter()
+        trained = 0
         try:
             for index, (name, arch, seed) in enumerate(plan, 1):
+                if name in kept:
+                    self.results["runs"].append(kept[name])
+                    print(f"[{index}/{len(plan)}] {self.task}/{name}: kept from the earlier comparison "
+                          f"({kept[name]['status']})", flush=True)
+                    continue
                 elapsed = time.perf_counter() - started
                 eta = ""
-                if index > 1:
-                    eta = f"; elapsed {_clock(elapsed)}, about {_clock(elapsed / (index - 1) * (len(plan) - index + 1))} to go"
+                if trained:
+                    left = sum(1 for n, _, _ in plan[index - 1:] if n not in kept)
+                    eta = f"; elapsed {_clock(elapsed)}, about {_clock(elapsed / trained * left)} to go"
                 print(f"[{index}/{len(plan)}] {self.task}/{name}: training{eta}", flush=True)
                 run = self._run_one(name, dataclasses.replace(config, arch=arch, seed=seed))
+                trained += 1
                 self.results["runs"].append(run)
                 summary = _headline(self.task, run) if run["status"] in ("ok", "diverged") else run.get("reason")
                 print(f"[{index}/{len(plan)}] {self.task}/{name}: {run['status']} in {run['wall_seconds']:.0f} s"
@@ -244,6 +264,31 @@ class Comparison:
               f"{self.out / 'report.html'} (and report.md, results.json)", flush=True)
         return self.results
 
+    def _finished_runs(self, shared: dict, plan) -> dict[str, dict]:
+        """The runs of the comparison in `out` that `--resume` keeps (finished: ok or
+        diverged), by name; refuses a comparison made with other settings."""
+        path = self.out / "results.json"
+        if not path.is_file():
+            raise UsageError(f"--resume: {path} does not exist; start the comparison without --resume.")
+        try:
+            earlier = json.loads(path.read_text(encoding="utf-8"))
+            runs, earlier_config = earlier["runs"], earlier["config"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise UsageError(f"--resume: {path} is not a comparison's results.json ({error}).") from None
+        if earlier.get("task") != self.task:
+            raise UsageError(f"--resume: {path} compares {earlier.get('task')} architectures, not {self.task}.")
+        differing = sorted(k for k in set(earlier_config) | set(shared) if earlier_config.get(k) != shared.get(k))
+        if earlier.get("budget_seconds") != self.budget:
+            differing.append("budget")
+        if differing:
+            changes = ", ".join(f"{k}: {earlier_config.get(k)!r} -> {shared.get(k)!r}" if k != "budget" else
+                                f"budget: {earlier.get('budget_seconds')!r} -> {self.budget!r}" for k in differing)
+            raise UsageError(f"--resume: {path} was made with other settings ({changes}); resume with the same "
+                             "flags, or compare into a new --out.")
+        names = {name for name, _, _ in plan}
+        return {run["name"]: run for run in runs
+                if run.get("name") in names and run.get("status") in ("ok", "diverged")}
+
     def _save(self) -> None:
         self.results["updated"] = _now()
         atomic_write_json(self.out / "results.json", self.results)
@@ -256,7 +301,10 @@ class Comparison:
         atomic_write_json(spec_path, {
             "task": self.task, "config": config.to_dict(), "verbose": self.verbose,
             "run_dir": str(self.out / run_dir), "result": str(result_path),
+            # Resuming retrains a run that did not finish, over what it left behind.
+            "overwrite": self.resume,
         })
+        result_path.unlink(missing_ok=True)  # a result left by an earlier, unfinished try
         run = {"name": name, "arch": config.arch, "seed": config.seed, "run_dir": str(run_dir)}
         started = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-m", "seqzoo.tasks.compare_worker", str(spec_path)])

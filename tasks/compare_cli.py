@@ -49,6 +49,9 @@ def add_commands(commands) -> None:
                            "shows mean ± standard deviation (default: 1)")
         group.add_argument("--out", help=f"report directory (default: reports/{task}; never overwritten)")
         group.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+        group.add_argument("--resume", action="store_true",
+                           help="continue the comparison in --out (stopped by Ctrl-C, or with failed runs): "
+                           "its finished runs are kept, the others trained; the same flags are required")
         group.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
         names = {field.name for field in config_fields(entry.CONFIG)} - _OWN_FIELDS
         add_config_flags(parser, entry.CONFIG, only=names)
@@ -65,7 +68,8 @@ def command_compare(args) -> int:
         config.epochs = UNLIMITED_EPOCHS  # the budget (or early stopping) decides
     archs = parse_archs(args.archs, architecture_names(args.task), args.task)
     comparison = Comparison(args.task, archs, config, args.out or f"reports/{args.task}", repeats=args.repeats,
-                            budget=args.budget, overwrite=args.overwrite, verbose=2 if args.quiet else "auto")
+                            budget=args.budget, overwrite=args.overwrite, verbose=2 if args.quiet else "auto",
+                            resume=args.resume)
     results = comparison.run()
     failed = [run["name"] for run in results["runs"] if run["status"] == "failed"]
     return 1 if failed and len(failed) == len(results["runs"]) else 0

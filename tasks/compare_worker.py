@@ -147,7 +147,8 @@ def run(spec: dict) -> dict:
     tf.config.experimental.enable_op_determinism()
     run_dir = Path(spec["run_dir"])
     started = time.perf_counter()
-    task, metrics = jobs.train_run(config, run_dir, overwrite=False, verbose=spec.get("verbose", "auto"))
+    task, metrics = jobs.train_run(config, run_dir, overwrite=bool(spec.get("overwrite")),
+                                   verbose=spec.get("verbose", "auto"))
     # Read once here for the measurements (train_run read them for itself).
     splits = jobs.load_splits(config)
     if config.task == "language-model":

@@ -117,6 +117,38 @@ def test_html_report_holds_its_plots_inline(compared):
 
 
 @pytest.mark.slow
+def test_resume_keeps_the_finished_runs_and_trains_the_rest(compared, tmp_path, capsys):
+    import shutil
+
+    _, out, data = compared
+    copy = tmp_path / "report"
+    shutil.copytree(out, copy)
+    results = json.loads((copy / "results.json").read_text())
+    rnn = results["runs"][0]
+    results["runs"] = results["runs"][:2]  # as if Ctrl-C had stopped it during gru
+    results["status"] = "interrupted"
+    (copy / "results.json").write_text(json.dumps(results))
+    shutil.rmtree(copy / "runs" / "gru")
+    (copy / "runs" / "gru").mkdir()  # what an interrupted run leaves behind
+    capsys.readouterr()
+    assert _compare(copy, data, "rnn,transformer,gru", "--embedding", "one-hot", "--resume") == 0
+    printed = capsys.readouterr().out
+    assert "sentiment/rnn: kept from the earlier comparison (ok)" in printed
+    resumed = json.loads((copy / "results.json").read_text())
+    assert [(r["name"], r["status"]) for r in resumed["runs"]] == [("rnn", "ok"), ("transformer", "failed"),
+                                                                  ("gru", "ok")]
+    assert resumed["runs"][0] == rnn and resumed["resumed_runs"] == ["rnn"] and resumed["status"] == "finished"
+    assert (copy / "runs" / "gru" / "model.keras").exists()
+    assert "gru" in _table((copy / "report.md").read_text())
+    # Other settings would not compare like with like: refused, nothing touched.
+    before = (copy / "results.json").read_text()
+    assert _compare(copy, data, "rnn,gru", "--embedding", "learned", "--resume") == 2
+    assert "embedding: 'one-hot' -> 'learned'" in capsys.readouterr().err
+    assert (copy / "results.json").read_text() == before
+    assert _compare(tmp_path / "nothing", data, "rnn", "--resume") == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
 def test_the_same_seed_gives_the_same_numbers(compared, tmp_path):
     _, out, data = compared
     assert _compare(tmp_path / "again", data, "rnn", "--embedding", "one-hot") == 0
