@@ -251,8 +251,8 @@ class Comparison:
             finally:
                 signal.signal(signal.SIGINT, previous)
             finished = sum(run["status"] in ("ok", "diverged") for run in self.results["runs"])
-            print(f"interrupted: report of the {finished} finished run(s) in {self.out / 'report.html'}",
-                  file=sys.stderr, flush=True)
+            print(f"interrupted: report of the {finished} finished run(s) in {self.out / 'report.html'}; "
+                  "the same command with --resume trains the others", file=sys.stderr, flush=True)
             raise
         self.results["status"] = "finished"
         self._save()
