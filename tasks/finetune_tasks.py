@@ -329,8 +329,10 @@ def added_tokens_under_freezing(frozen: list, rows_frozen: list, model, resizes)
     training = stuck = 0
     for resize in resizes:
         added = int((np.asarray(resize.mapping) < 0).sum())
+        # A one-hot input's rows are frozen only inside a frozen layer; a learned table
+        # the source froze is frozen wherever it is.
         fixed = [e for e in _embeddings_fed_by(model, resize) if id(e) in opened or id(e) in inside
-                 or not _can_train(e)]
+                 or (e.mode == "learned" and not _can_train(e))]
         if not added or not fixed:
             continue
         if all(id(e) in opened for e in fixed):

@@ -232,6 +232,11 @@ def test_added_tokens_of_a_shared_vocabulary_are_counted_once_and_frozen_sources
     opened, rows = open_grown_embeddings(frozen, grown_embeddings(model, shared))
     assert [embedding for embedding, _ in rows] == [source_side] and opened == [target_side]
     assert added_tokens_under_freezing(frozen, rows, model, shared) == (0, 1)
+    # A one-hot input's rows are the recurrent kernel's: they train unless the encoder is frozen.
+    one_hot = SimpleNamespace(encoder=TokenEmbedding(6, mode="one-hot"))
+    resize = [VocabularyResize(("encoder",), np.array([0, 1, 2, 3, 4, -1]))]
+    assert added_tokens_under_freezing([], [], one_hot, resize) == (0, 0)
+    assert added_tokens_under_freezing([one_hot.encoder], [], one_hot, resize) == (0, 1)
 
 
 def test_extend_on_a_source_with_frozen_embeddings_says_the_added_rows_stay(source_run, capsys):
