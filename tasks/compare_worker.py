@@ -157,7 +157,7 @@ def run(spec: dict) -> dict:
     history = read_history(run_dir)
     epochs = float(metrics.get("epochs", 0))
     steps = int(task.model.optimizer.iterations.numpy())
-    stopped_by = _stopped_by(history, metrics, config)
+    stopped_by = _stopped_by(history, config, getattr(task.model, "time_budget_reached", False))
     if stopped_by in ("time budget", "divergence"):
         # The last epoch was cut short: count epochs by training steps instead.
         per_epoch = _batches_per_epoch(task, config, splits)
@@ -193,12 +193,11 @@ def _batches_per_epoch(task, config, splits) -> int:
     return int(dataset.reduce(0, lambda count, _: count + 1).numpy())
 
 
-def _stopped_by(history: dict, metrics: dict, config) -> str:
+def _stopped_by(history: dict, config, budget_reached: bool = False) -> str:
     losses = history.get("loss", [])
     if any(not math.isfinite(v) for v in losses):
         return "divergence"
-    budget = getattr(config, "time_budget", None)
-    if budget and float(metrics.get("training_seconds") or 0.0) >= budget:
+    if budget_reached:
         return "time budget"
     if len(losses) < config.epochs:
         return "early stopping"

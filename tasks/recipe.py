@@ -116,14 +116,18 @@ class TrainingClock(keras.callbacks.Callback):
 class TimeBudget(keras.callbacks.Callback):
     """Stops training once `seconds` of wall-clock time have passed since it began.
 
-    The clock is read after every batch, so the epoch in progress ends early (Keras still
-    runs its validation pass, so the history gets a last validation loss). Comparing
-    architectures for the same time, rather than the same number of epochs, is fair to
-    the fast ones (`seqzoo compare --budget`, `seqzoo train --time-budget`).
+    The clock is read after every batch, so the epoch in progress ends early. Keras still
+    runs its validation pass after that (so the history gets a last validation loss), so
+    the budget keeps back the time the last validation pass took, and the last batch's
+    time for the next batch: training stops when the elapsed time plus both reaches the
+    budget, so only the first epoch's validation pass (not yet measured) can overrun it. Comparing architectures for the same time, rather
+    than the same number of epochs, is fair to the fast ones (`seqzoo compare --budget`,
+    `seqzoo train --time-budget`).
 
     Args:
         seconds: the budget.
         report: a function that receives a one-line message (default: `print`).
+        clock: the time source in seconds (default: `time.perf_counter`).
 
     Examples:
 
@@ -137,23 +141,51 @@ class TimeBudget(keras.callbacks.Callback):
     (True, 1)
     """
 
-    def __init__(self, seconds: float, report=print):
+    def __init__(self, seconds: float, report=print, clock=time.perf_counter):
         super().__init__()
         self.seconds = float(seconds)
         self.report = report
+        self.clock = clock
         self.stopped = False
-        self._started = None
+        self._started = self._last_mark = self._validation_started = None
+        self.validation_seconds = 0.0  # the last validation pass, kept back from the budget
+        self.batch_seconds = 0.0  # the last batch: the next one is expected to take as long
 
     def on_train_begin(self, logs=None):
-        self._started = time.perf_counter()
+        self._started = self._last_mark = self.clock()
         self.stopped = False
+        self.validation_seconds = self.batch_seconds = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._last_mark = self.clock()
+
+    def on_test_begin(self, logs=None):
+        self._validation_started = self.clock()
+
+    def on_test_end(self, logs=None):
+        if self._validation_started is not None:
+            self.validation_seconds = self.clock() - self._validation_started
+            self._validation_started = None
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self._started >= self.seconds:
+        now = self.clock()
+        self.batch_seconds, self._last_mark = now - self._last_mark, now
+        self._stop_if_out_of_time(now)
+
+    def on_epoch_end(self, epoch, logs=None):
+        # After the validation pass: start no epoch whose first batch cannot fit.
+        self._stop_if_out_of_time(self.clock())
+
+    def _stop_if_out_of_time(self, now: float) -> None:
+        # Another batch, and the validation pass that follows the epoch, must still fit.
+        if now - self._started + self.batch_seconds + self.validation_seconds >= self.seconds:
             self.stopped = True
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
+        # Read by `seqzoo compare` to tell this stop from early stopping: the reserves
+        # stop training before the budget's last second.
+        self.model.time_budget_reached = self.stopped
         if self.stopped:
             self.report(f"time budget of {self.seconds:g} s reached; training stopped.")
 

@@ -187,7 +187,8 @@ def test_ctrl_c_keeps_the_finished_runs_and_their_report(tmp_path):
     assert results["status"] == "interrupted"
     first = results["runs"][0]
     assert first["name"] == "rnn" and first["status"] == "ok"
-    assert first["stopped_by"] == "time budget" and first["metrics"]["training_seconds"] >= 3
+    # The budget keeps back the next batch and the validation pass, so it may stop short of 3 s.
+    assert first["stopped_by"] == "time budget" and first["metrics"]["training_seconds"] > 1
     assert 0 < first["epochs_trained"]
     assert [run["status"] for run in results["runs"][1:]] in ([], ["interrupted"])
     assert "| rnn | ok |" in (out / "report.md").read_text()
@@ -222,11 +223,11 @@ def test_a_loss_that_turned_nan_marks_the_run_diverged_with_the_epoch():
 
     config = SentimentConfig(epochs=5)
     history = {"loss": [0.7, 0.6, float("nan")], "val_loss": [0.7, 0.65, float("nan")]}
-    assert _stopped_by(history, {"training_seconds": 3.0}, config) == "divergence"
+    assert _stopped_by(history, config) == "divergence"
     assert "epoch 3" in _divergence_reason(history) and "after epoch 2" in _divergence_reason(history)
-    assert _stopped_by({"loss": [0.7, 0.6]}, {"training_seconds": 3.0}, config) == "early stopping"
+    assert _stopped_by({"loss": [0.7, 0.6]}, config) == "early stopping"
     config.time_budget = 2.0
-    assert _stopped_by({"loss": [0.7, 0.6]}, {"training_seconds": 3.0}, config) == "time budget"
+    assert _stopped_by({"loss": [0.7, 0.6]}, config, budget_reached=True) == "time budget"
 
 
 def test_time_budget_ends_training_within_the_first_epoch():
@@ -242,6 +243,7 @@ def test_time_budget_ends_training_within_the_first_epoch():
     history = fit_datasets(model, data, data.take(1), None, patience=5, epochs=50, verbose=0, time_budget=1e-9)
     assert len(history["loss"]) == 1 and len(history["val_loss"]) == 1
     assert int(model.optimizer.iterations.numpy()) == 1  # stopped after the first batch
+    assert model.time_budget_reached  # what compare reports as "time budget"
 
 
 def test_doctests_of_the_compare_modules():

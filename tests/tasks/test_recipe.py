@@ -34,3 +34,40 @@ def test_divergence_restores_the_last_good_weights_and_says_so():
 def test_clipping_is_a_global_norm():
     assert make_optimizer(1e-3, 1.0).global_clipnorm == 1.0
     assert make_optimizer(1e-3, None).global_clipnorm is None
+
+
+def test_the_time_budget_keeps_back_the_next_batch_and_the_last_validation_pass():
+    """On a fake clock: a 10 s budget, batches of 1 s, validation passes of 3 s. Without
+    the reserves, a second epoch would train until 10 s and its validation end at 13 s."""
+    from seqzoo.tasks.recipe import TimeBudget
+
+    def fit(batches_per_epoch: int) -> tuple[list[int], float]:
+        """Epochs of up to `batches_per_epoch` 1 s batches, each followed by a 3 s
+        validation pass, as Keras calls the callback; (batches per epoch, time at the end)."""
+        now = [0.0]
+        budget = TimeBudget(10.0, report=lambda message: None, clock=lambda: now[0])
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.stop_training = False
+        budget.set_model(model)
+        budget.on_train_begin()
+        ran = []
+        while not model.stop_training:
+            budget.on_epoch_begin(len(ran))
+            ran.append(0)
+            while ran[-1] < batches_per_epoch and not model.stop_training:
+                now[0] += 1.0
+                ran[-1] += 1
+                budget.on_train_batch_end(ran[-1])
+            budget.on_test_begin()
+            now[0] += 3.0
+            budget.on_test_end()
+            budget.on_epoch_end(len(ran))
+        return ran, now[0]
+
+    # Epoch 1 ends at 7 s; another batch and validation would end at 11 s: no epoch 2.
+    assert fit(4) == ([4], 7.0)
+    # Short epochs: the second stops after one batch (a second one and the validation
+    # would end at 10 s, the budget itself).
+    assert fit(2) == ([2, 1], 9.0)
+    # One long epoch: its validation pass is not known yet, so it alone overruns.
+    assert fit(20) == ([9], 12.0)
