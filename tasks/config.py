@@ -93,7 +93,8 @@ class TrainConfig:
     seed: int = _field(0, "seed for splits, shuffling and initialisation")
     bucketing: bool = _field(True, "batch sequences of similar length together")
     time_budget: float | None = _field(
-        None, "stop training after this many seconds of wall-clock time (checked after every batch)"
+        None, "stop training when this many seconds of wall-clock time are up (checked after every batch, "
+        "keeping back time for the next batch and the validation pass)"
     )
 
 

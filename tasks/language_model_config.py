@@ -68,7 +68,8 @@ class TrainConfig:
     patience: int = _field(3, "stop after this many epochs without a better validation loss")
     seed: int = _field(0, "seed for the held-out blocks, shuffling and initialisation")
     time_budget: float | None = _field(
-        None, "stop training after this many seconds of wall-clock time (checked after every batch)"
+        None, "stop training when this many seconds of wall-clock time are up (checked after every batch, "
+        "keeping back time for the next batch and the validation pass)"
     )
 
 
