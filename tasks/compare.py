@@ -188,6 +188,7 @@ class Comparison:
         self.resume = resume
         self.seeds = [config.seed + k for k in range(repeats)]
         self.results = None
+        self._order = {}
 
     def plan(self) -> list[tuple[str, str, int]]:
         """(name, arch, seed) of every run; all architectures of a seed before the next
@@ -204,24 +205,27 @@ class Comparison:
         config = dataclasses.replace(self.config, time_budget=self.budget)
         shared = {k: v for k, v in config.to_dict().items() if k not in ("arch", "task")}
         plan = self.plan()
-        kept = self._finished_runs(shared, plan) if self.resume else {}
+        earlier, kept = self._finished_runs(shared, plan) if self.resume else ({}, {})
         if not self.resume:
             create_run_directory(self.out, overwrite=self.overwrite)
+        self._order = {name: index for index, (name, _, _) in enumerate(plan)}
         self.results = {
             "task": self.task, "archs": self.archs, "seeds": self.seeds, "repeats": self.repeats,
-            "budget_seconds": self.budget, "config": shared, "machine": _machine(),
+            "budget_seconds": self.budget, "config": shared, "machine": earlier.get("machine") or _machine(),
             "command": " ".join(["seqzoo"] + sys.argv[1:]) if Path(sys.argv[0]).name == "seqzoo" else None,
-            "started": _now(), "updated": _now(), "status": "running", "runs": [],
+            "started": earlier.get("started") or _now(), "updated": _now(), "status": "running",
+            # Kept runs are written at once: a resumed comparison killed before its first
+            # new run ends must not lose them from results.json.
+            "runs": list(kept.values()),
         }
         if self.resume:
-            self.results["resumed_runs"] = sorted(kept)
+            self.results.update(resumed=_now(), resumed_runs=sorted(kept))
         self._save()
         started = time.perf_counter()
         trained = 0
         try:
             for index, (name, arch, seed) in enumerate(plan, 1):
                 if name in kept:
-                    self.results["runs"].append(kept[name])
                     print(f"[{index}/{len(plan)}] {self.task}/{name}: kept from the earlier comparison "
                           f"({kept[name]['status']})", flush=True)
                     continue
@@ -252,7 +256,8 @@ class Comparison:
                 signal.signal(signal.SIGINT, previous)
             finished = sum(run["status"] in ("ok", "diverged") for run in self.results["runs"])
             print(f"interrupted: report of the {finished} finished run(s) in {self.out / 'report.html'}; "
-                  "the same command with --resume trains the others", file=sys.stderr, flush=True)
+                  "the same command with --resume (and without --overwrite) trains the others",
+                  file=sys.stderr, flush=True)
             raise
         self.results["status"] = "finished"
         self._save()
@@ -264,9 +269,10 @@ class Comparison:
               f"{self.out / 'report.html'} (and report.md, results.json)", flush=True)
         return self.results
 
-    def _finished_runs(self, shared: dict, plan) -> dict[str, dict]:
-        """The runs of the comparison in `out` that `--resume` keeps (finished: ok or
-        diverged), by name; refuses a comparison made with other settings."""
+    def _finished_runs(self, shared: dict, plan) -> tuple[dict, dict[str, dict]]:
+        """The earlier results in `out` and the runs of them that `--resume` keeps
+        (finished, ok or diverged, with their run directory's metrics.json), by name;
+        refuses a comparison made with other settings, architectures or repeats."""
         path = self.out / "results.json"
         if not path.is_file():
             raise UsageError(f"--resume: {path} does not exist; start the comparison without --resume.")
@@ -278,18 +284,23 @@ class Comparison:
         if earlier.get("task") != self.task:
             raise UsageError(f"--resume: {path} compares {earlier.get('task')} architectures, not {self.task}.")
         differing = sorted(k for k in set(earlier_config) | set(shared) if earlier_config.get(k) != shared.get(k))
-        if earlier.get("budget_seconds") != self.budget:
-            differing.append("budget")
-        if differing:
-            changes = ", ".join(f"{k}: {earlier_config.get(k)!r} -> {shared.get(k)!r}" if k != "budget" else
-                                f"budget: {earlier.get('budget_seconds')!r} -> {self.budget!r}" for k in differing)
-            raise UsageError(f"--resume: {path} was made with other settings ({changes}); resume with the same "
-                             "flags, or compare into a new --out.")
+        changes = [f"{k}: {earlier_config.get(k)!r} -> {shared.get(k)!r}" for k in differing]
+        # Other archs or repeats would drop or rename finished runs.
+        for key, now in (("budget_seconds", self.budget), ("archs", self.archs), ("repeats", self.repeats)):
+            if earlier.get(key) != now:
+                changes.append(f"{key.replace('_seconds', '')}: {earlier.get(key)!r} -> {now!r}")
+        if changes:
+            raise UsageError(f"--resume: {path} was made with other settings ({', '.join(changes)}); resume with "
+                             "the same flags, or compare into a new --out.")
         names = {name for name, _, _ in plan}
-        return {run["name"]: run for run in runs
-                if run.get("name") in names and run.get("status") in ("ok", "diverged")}
+        kept = {run["name"]: run for run in runs
+                if run.get("name") in names and run.get("status") in ("ok", "diverged")
+                and (self.out / run.get("run_dir", "") / "metrics.json").is_file()}
+        return earlier, kept
 
     def _save(self) -> None:
+        # In the plan's order, kept and new runs alike.
+        self.results["runs"].sort(key=lambda run: self._order.get(run.get("name"), len(self._order)))
         self.results["updated"] = _now()
         atomic_write_json(self.out / "results.json", self.results)
 

@@ -51,7 +51,8 @@ def add_commands(commands) -> None:
         group.add_argument("--overwrite", action="store_true", help="replace an existing --out")
         group.add_argument("--resume", action="store_true",
                            help="continue the comparison in --out (stopped by Ctrl-C, or with failed runs): "
-                           "its finished runs are kept, the others trained; the same flags are required")
+                           "its finished runs are kept, the others trained; the same flags (without --overwrite) "
+                           "are required")
         group.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
         names = {field.name for field in config_fields(entry.CONFIG)} - _OWN_FIELDS
         add_config_flags(parser, entry.CONFIG, only=names)

@@ -173,8 +173,11 @@ class TimeBudget(keras.callbacks.Callback):
         self._stop_if_out_of_time(now)
 
     def on_epoch_end(self, epoch, logs=None):
-        # After the validation pass: start no epoch whose first batch cannot fit.
-        self._stop_if_out_of_time(self.clock())
+        # After the validation pass: start no epoch whose first batch cannot fit (unless
+        # training ends here anyway: the last epoch, or early stopping said so first).
+        last = epoch + 1 >= (self.params or {}).get("epochs", float("inf"))
+        if not last and not self.model.stop_training:
+            self._stop_if_out_of_time(self.clock())
 
     def _stop_if_out_of_time(self, now: float) -> None:
         # Another batch, and the validation pass that follows the epoch, must still fit.

@@ -144,9 +144,42 @@ def test_resume_keeps_the_finished_runs_and_trains_the_rest(compared, tmp_path, 
     before = (copy / "results.json").read_text()
     assert _compare(copy, data, "rnn,gru", "--embedding", "learned", "--resume") == 2
     assert "embedding: 'one-hot' -> 'learned'" in capsys.readouterr().err
+    assert _compare(copy, data, "rnn,gru", "--embedding", "one-hot", "--resume") == 2  # would drop a run
+    assert "archs: ['rnn', 'transformer', 'gru'] -> ['rnn', 'gru']" in capsys.readouterr().err
     assert (copy / "results.json").read_text() == before
+    # A kept run whose run directory lost its metrics is trained again.
+    (copy / "runs" / "gru" / "metrics.json").unlink()
+    assert _compare(copy, data, "rnn,transformer,gru", "--embedding", "one-hot", "--resume") == 0
+    again = json.loads((copy / "results.json").read_text())
+    assert again["resumed_runs"] == ["rnn"] and (copy / "runs" / "gru" / "metrics.json").is_file()
+    assert again["started"] == results["started"]  # the comparison's own start, not the resume's
     assert _compare(tmp_path / "nothing", data, "rnn", "--resume") == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_resumed_comparison_writes_its_kept_runs_before_training_the_next(compared, tmp_path, monkeypatch):
+    import shutil
+
+    from seqzoo.tasks.compare import Comparison
+
+    _, out, data = compared
+    copy = tmp_path / "report"
+    shutil.copytree(out, copy)
+    results = json.loads((copy / "results.json").read_text())
+    results["runs"] = results["runs"][:1]  # rnn finished, the rest not
+    (copy / "results.json").write_text(json.dumps(results))
+    on_disk = []
+
+    def train(self, name, config):  # stands in for the worker; a kill here must lose nothing
+        on_disk.append([run["name"] for run in json.loads((copy / "results.json").read_text())["runs"]])
+        return {"name": name, "arch": config.arch, "seed": config.seed, "status": "failed", "reason": "test",
+                "wall_seconds": 0.0}
+
+    monkeypatch.setattr(Comparison, "_run_one", train)
+    assert _compare(copy, data, "rnn,transformer,gru", "--embedding", "one-hot", "--resume") == 0
+    assert on_disk[0] == ["rnn"]
+    assert [r["name"] for r in json.loads((copy / "results.json").read_text())["runs"]] == [
+        "rnn", "transformer", "gru"]
 
 
 def test_the_same_seed_gives_the_same_numbers(compared, tmp_path):

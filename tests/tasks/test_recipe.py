@@ -71,3 +71,22 @@ def test_the_time_budget_keeps_back_the_next_batch_and_the_last_validation_pass(
     assert fit(2) == ([2, 1], 9.0)
     # One long epoch: its validation pass is not known yet, so it alone overruns.
     assert fit(20) == ([9], 12.0)
+
+
+def test_the_time_budget_does_not_claim_a_stop_that_the_last_epoch_made():
+    from seqzoo.tasks.recipe import TimeBudget
+
+    now = [0.0]
+    budget = TimeBudget(10.0, report=lambda message: None, clock=lambda: now[0])
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.stop_training = False
+    budget.set_model(model)
+    budget.set_params({"epochs": 1})
+    budget.on_train_begin()
+    budget.on_epoch_begin(0)
+    now[0] += 1.0
+    budget.on_train_batch_end(0)
+    now[0] += 8.5  # a long validation pass: no time left, but training ends here anyway
+    budget.on_epoch_end(0)
+    budget.on_train_end()
+    assert not budget.stopped and model.time_budget_reached is False
