@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -72,6 +71,7 @@ def main() -> None:
         raise SystemExit(f"{folder} is missing: this benchmark needs the shared real data (see its README).")
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _domain_shift import machine_line, print_table
     from rt_polarity import read_polarity, write_tsv
 
     from seqzoo.data.readers import read_labelled_texts
@@ -111,13 +111,11 @@ def main() -> None:
     scratch, _ = train_run(scratch_config, work / "scratch", verbose=2)
     rows.append((f"from scratch on B ({args.epochs} epochs)", *scores(scratch), time.perf_counter() - started))
 
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs); {args.arch}, "
-          f"{args.units} units, source {args.source_epochs} epochs on A, fine-tuning {args.epochs} epochs on B")
+    print("\n" + machine_line(f"{args.arch}, {args.units} units, source {args.source_epochs} epochs on A, "
+                              f"fine-tuning {args.epochs} epochs on B"))
     print(f"A: {len(domains['A'][0])} snippets, B: {len(domains['B'][0])}; {len(held_out)} held-out words, "
           f"{unseen} of them not in the source vocabulary")
-    print(f"{'model':<72} {'B test acc':>10} {'A test acc':>10} {'seconds':>8}")
-    for name, b_accuracy, a_accuracy, seconds in rows:
-        print(f"{name:<72} {b_accuracy:>10.4f} {a_accuracy:>10.4f} {seconds:>8.1f}")
+    print_table(rows, "acc", 4, 72)
 
 
 if __name__ == "__main__":

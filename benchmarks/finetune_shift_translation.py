@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import re
 import tempfile
@@ -45,6 +44,8 @@ def main() -> None:
     path = Path(args.shared) / "data" / "anki_eng_fra" / "fra.txt"
     if not path.is_file():
         raise SystemExit(f"{path} is missing: this benchmark needs the shared real data (see its README).")
+
+    from _domain_shift import machine_line, print_table
 
     from seqzoo.tasks.finetune import finetune
     from seqzoo.tasks.translation_config import TranslationConfig
@@ -102,13 +103,11 @@ def main() -> None:
     scratch, _ = train_run(config("B", args.epochs), work / "scratch", verbose=2)
     rows.append((f"from scratch on B ({args.epochs} epochs)", *scores(scratch), time.perf_counter() - started))
 
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs); {args.arch} ({args.units} "
-          f"LSTM units), source {args.source_epochs} epochs on A, fine-tuning {args.epochs} epochs on B, greedy decoding")
+    print("\n" + machine_line(f"{args.arch} ({args.units} LSTM units), source {args.source_epochs} epochs on A, "
+                              f"fine-tuning {args.epochs} epochs on B, greedy decoding"))
     print(f"A: {len(domains['A'])} pairs, B: {len(domains['B'])}; {len(held_out)} held-out English words, "
           f"{sum(w not in source.source_preprocessor.vocabulary for w in held_out)} of them not in the source vocabulary")
-    print(f"{'model':<62} {'B test BLEU':>11} {'A test BLEU':>11} {'seconds':>8}")
-    for name, b_bleu, a_bleu, seconds in rows:
-        print(f"{name:<62} {b_bleu:>11.2f} {a_bleu:>11.2f} {seconds:>8.1f}")
+    print_table(rows, "BLEU", 2, 62)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,8 +84,6 @@ def _measure(task_name: str, task, inputs_source, args, name: str, recurrent_sca
 def _short_training(task_name: str, task, train, steps: int) -> None:
     """`steps` optimizer steps with the template's own recipe (optimizer, learning rate,
     clipping, data pipeline), enough to see what training does to the gradient's reach."""
-    import time
-
     print(f"{task_name}/{task.config.arch}: training {steps} steps before measuring "
           "(--train-steps 0 measures it as initialised) ...", flush=True)
     started = time.perf_counter()

@@ -9,6 +9,9 @@ data. `GridSearchCV` and `cross_val_score` then tune and score it like any class
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
@@ -162,9 +165,6 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         state = dict(self.__dict__)
         task = state.pop("task_", None)
         if task is not None:
-            import tempfile
-            from pathlib import Path
-
             with tempfile.TemporaryDirectory() as folder:
                 task.save(folder)
                 state["_task_files"] = {
@@ -176,9 +176,6 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         files = state.pop("_task_files", None)
         self.__dict__.update(state)
         if files is not None:
-            import tempfile
-            from pathlib import Path
-
             from seqzoo.tasks.sentiment import SentimentTask
 
             with tempfile.TemporaryDirectory() as folder:
