@@ -120,9 +120,10 @@ class TimeBudget(keras.callbacks.Callback):
     runs its validation pass after that (so the history gets a last validation loss), so
     the budget keeps back the time the last validation pass took, and the last batch's
     time for the next batch: training stops when the elapsed time plus both reaches the
-    budget, so only the first epoch's validation pass (not yet measured) can overrun it. Comparing architectures for the same time, rather
-    than the same number of epochs, is fair to the fast ones (`seqzoo compare --budget`,
-    `seqzoo train --time-budget`).
+    budget. These are estimates (the first epoch's validation pass is not measured yet,
+    batches differ in length), so a run can still end a little past the budget.
+    Comparing architectures for the same time, rather than the same number of epochs, is
+    fair to the fast ones (`seqzoo compare --budget`, `seqzoo train --time-budget`).
 
     Args:
         seconds: the budget.
