@@ -41,8 +41,8 @@ def main():
         return 1
 
     from seqzoo.data.parallel import read_parallel
-    from seqzoo.tasks.translation_config import TranslationConfig
-    from seqzoo.tasks.translation_job import train_run
+    from seqzoo.tasks.translation.config import TranslationConfig
+    from seqzoo.tasks.translation.jobs import train_run
 
     pairs = read_parallel(args.data)
     short = [i for i, s in enumerate(pairs.sources) if len(s.split()) <= args.max_words]

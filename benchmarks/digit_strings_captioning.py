@@ -29,10 +29,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
     args = parser.parse_args()
 
-    from seqzoo.tasks.captioning_config import CaptioningConfig
-    from seqzoo.tasks.captioning_job import load_splits, train_run
+    from seqzoo.tasks.captioning.config import CaptioningConfig
+    from seqzoo.tasks.captioning.jobs import load_splits, train_run
     from seqzoo.data.builtin_digit_captions import digit_accuracy
-    from seqzoo.tasks.captioning_metrics import caption_metrics
+    from seqzoo.tasks.captioning.metrics import caption_metrics
 
     splits = load_splits(CaptioningConfig())
     common = collections.Counter(c for cs in splits["train"].captions for c in cs).most_common(1)[0][0]

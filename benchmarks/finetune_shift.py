@@ -75,9 +75,9 @@ def main() -> None:
     from rt_polarity import read_polarity, write_tsv
 
     from seqzoo.data.readers import read_labelled_texts
-    from seqzoo.tasks.config import SentimentConfig
-    from seqzoo.tasks.finetune import finetune
-    from seqzoo.tasks.sentiment_job import train_run
+    from seqzoo.tasks.sentiment.config import SentimentConfig
+    from seqzoo.tasks.finetune.transfer import finetune
+    from seqzoo.tasks.sentiment.jobs import train_run
 
     work = Path(tempfile.mkdtemp(prefix="finetune-shift-"))
     domains, held_out = split_domains(*read_polarity(folder))

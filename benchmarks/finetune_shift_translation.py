@@ -47,9 +47,9 @@ def main() -> None:
 
     from _domain_shift import machine_line, print_table
 
-    from seqzoo.tasks.finetune import finetune
-    from seqzoo.tasks.translation_config import TranslationConfig
-    from seqzoo.tasks.translation_job import load_splits, train_run
+    from seqzoo.tasks.finetune.transfer import finetune
+    from seqzoo.tasks.translation.config import TranslationConfig
+    from seqzoo.tasks.translation.jobs import load_splits, train_run
 
     # Distinct English sentences of at most 6 words (the file repeats a sentence once per
     # translation), a seeded sample as in anki_translation.py.

@@ -29,9 +29,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from seqzoo.data.builtin_corpus import load_pydoc_topics  # noqa: E402
-from seqzoo.tasks.language_model import LanguageModelTask  # noqa: E402
-from seqzoo.tasks.language_model_config import LanguageModelConfig  # noqa: E402
-from seqzoo.tasks.samplers import sample  # noqa: E402
+from seqzoo.tasks.language_model.task import LanguageModelTask  # noqa: E402
+from seqzoo.tasks.language_model.config import LanguageModelConfig  # noqa: E402
+from seqzoo.tasks.common.samplers import sample  # noqa: E402
 
 PROMPT = "The \"with\" statement is used to wrap the execution of a block"
 

@@ -30,9 +30,9 @@ def main() -> None:
 
     from seqzoo.data.builtin import load_builtin
     from seqzoo.data.splits import split_labelled
-    from seqzoo.tasks.config import SentimentConfig
-    from seqzoo.tasks.plots import save_figure, _pyplot
-    from seqzoo.tasks.sentiment import SentimentTask
+    from seqzoo.tasks.sentiment.config import SentimentConfig
+    from seqzoo.tasks.common.plots import save_figure, _pyplot
+    from seqzoo.tasks.sentiment.task import SentimentTask
 
     splits = split_labelled(load_builtin("negation-reviews", seed=0), seed=0)
     test = splits["test"]

@@ -68,8 +68,8 @@ def main() -> None:
     import numpy as np
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    from seqzoo.tasks.config import SentimentConfig
-    from seqzoo.tasks.sentiment_job import train_run
+    from seqzoo.tasks.sentiment.config import SentimentConfig
+    from seqzoo.tasks.sentiment.jobs import train_run
 
     texts, labels = read_polarity(folder)
     texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)

@@ -26,8 +26,8 @@ import tensorflow as tf  # noqa: E402
 from seqzoo.data.batching import encode_texts, make_dataset  # noqa: E402
 from seqzoo.data.builtin import load_builtin  # noqa: E402
 from seqzoo.data.text_preprocessor import TextPreprocessor  # noqa: E402
-from seqzoo.tasks.config import SentimentConfig  # noqa: E402
-from seqzoo.tasks.sentiment import SENTIMENT_ARCHITECTURES  # noqa: E402
+from seqzoo.tasks.sentiment.config import SentimentConfig  # noqa: E402
+from seqzoo.tasks.sentiment.task import SENTIMENT_ARCHITECTURES  # noqa: E402
 from seqzoo.zoo import SequenceClassifier  # noqa: E402
 
 REFERENCE_LAYERS = {

@@ -24,8 +24,8 @@ import tensorflow as tf  # noqa: E402
 
 from seqzoo.data.builtin_parallel import load_cldr_dates  # noqa: E402
 from seqzoo.data.vocabulary import END_ID, START_ID  # noqa: E402
-from seqzoo.tasks.translation import TranslationTask, decode_ids  # noqa: E402
-from seqzoo.tasks.translation_config import TranslationConfig  # noqa: E402
+from seqzoo.tasks.translation.task import TranslationTask, decode_ids  # noqa: E402
+from seqzoo.tasks.translation.config import TranslationConfig  # noqa: E402
 
 
 def reference_greedy(model, source_ids, max_new_tokens):

@@ -21,7 +21,7 @@ def output_folders(task: str) -> tuple[Path, Path]:
 
 def save_run(task, run_dir: Path, metrics: dict) -> None:
     """The run directory as `seqzoo train` leaves it: model, vocabulary, config, metrics."""
-    from seqzoo.tasks.run_directory import atomic_write_json
+    from seqzoo.tasks.common.run_directory import atomic_write_json
 
     task.save(run_dir)
     atomic_write_json(run_dir / "metrics.json", metrics)
@@ -29,7 +29,7 @@ def save_run(task, run_dir: Path, metrics: dict) -> None:
 
 def show_export(export_dir: Path) -> None:
     """What `seqzoo inspect EXPORT` prints (the model card and the signatures)."""
-    from seqzoo.tasks.inspection import format_inspection, inspect_path
+    from seqzoo.tasks.inspection.report import format_inspection, inspect_path
 
     print(format_inspection(inspect_path(export_dir)).split("## How it was trained")[0])
 

@@ -13,8 +13,8 @@ import base64
 from _common import load_servable, output_folders, print_json, save_run, show_export
 
 from seqzoo.data.builtin_digit_captions import load_digit_strings
-from seqzoo.tasks.captioning import CaptioningTask
-from seqzoo.tasks.captioning_config import CaptioningConfig
+from seqzoo.tasks.captioning.task import CaptioningTask
+from seqzoo.tasks.captioning.config import CaptioningConfig
 
 run_dir, export_dir = output_folders("captioning")
 

@@ -10,9 +10,9 @@ corpus (Python's own documentation), with truncated backpropagation through time
 
 from _common import load_servable, output_folders, print_json, save_run, show_export
 
-from seqzoo.tasks.language_model import LanguageModelTask
-from seqzoo.tasks.language_model_config import LanguageModelConfig
-from seqzoo.tasks.language_model_job import load_splits
+from seqzoo.tasks.language_model.task import LanguageModelTask
+from seqzoo.tasks.language_model.config import LanguageModelConfig
+from seqzoo.tasks.language_model.jobs import load_splits
 
 run_dir, export_dir = output_folders("language-model")
 

@@ -10,9 +10,9 @@ A Luong-attention GRU encoder-decoder on 3,000 pairs of the built-in `cldr-dates
 
 from _common import load_servable, output_folders, print_json, save_run, show_export
 
-from seqzoo.tasks.translation import TranslationTask
-from seqzoo.tasks.translation_config import TranslationConfig
-from seqzoo.tasks.translation_job import load_splits
+from seqzoo.tasks.translation.task import TranslationTask
+from seqzoo.tasks.translation.config import TranslationConfig
+from seqzoo.tasks.translation.jobs import load_splits
 
 run_dir, export_dir = output_folders("translation")
 

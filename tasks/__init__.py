@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import importlib
 
+from seqzoo.tasks.common import moved_modules
+
+moved_modules.install()  # seqzoo 0.1's flat module paths (seqzoo.tasks.sentiment_job, ...) still import
+
 # public name -> module that defines it
 _EXPORTS = {
-    "SentimentConfig": "seqzoo.tasks.config",
-    "SentimentTask": "seqzoo.tasks.sentiment",
-    "SENTIMENT_ARCHITECTURES": "seqzoo.tasks.sentiment",
-    "train_sentiment": ("seqzoo.tasks.sentiment_job", "train_run"),
-    "evaluate_sentiment": ("seqzoo.tasks.sentiment_job", "evaluate_run"),
-    "UsageError": "seqzoo.tasks.errors",
-    "inspect_path": "seqzoo.tasks.inspection",
-    "format_inspection": "seqzoo.tasks.inspection",
-    "read_model_card": "seqzoo.tasks.model_card",
-    "load_keras_model": "seqzoo.tasks.model_files",
-    "initialise_embedding": "seqzoo.tasks.word_vector_init",
-    "SentimentClassifier": "seqzoo.tasks.sentiment_estimator",
+    "SentimentConfig": "seqzoo.tasks.sentiment.config",
+    "SentimentTask": "seqzoo.tasks.sentiment.task",
+    "SENTIMENT_ARCHITECTURES": "seqzoo.tasks.sentiment.task",
+    "train_sentiment": ("seqzoo.tasks.sentiment.jobs", "train_run"),
+    "evaluate_sentiment": ("seqzoo.tasks.sentiment.jobs", "evaluate_run"),
+    "UsageError": "seqzoo.tasks.common.errors",
+    "inspect_path": "seqzoo.tasks.inspection.report",
+    "format_inspection": "seqzoo.tasks.inspection.report",
+    "read_model_card": "seqzoo.tasks.common.model_card",
+    "load_keras_model": "seqzoo.tasks.common.model_files",
+    "initialise_embedding": "seqzoo.tasks.common.word_vector_init",
+    "SentimentClassifier": "seqzoo.tasks.sentiment.estimator",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -14,14 +14,17 @@ import json
 import os
 import sys
 
-from seqzoo.tasks import language_model_cli, sentiment_cli
-from seqzoo.tasks import translation_cli
-from seqzoo.tasks import captioning_cli
-from seqzoo.tasks import diagnose_cli, embeddings_cli
-from seqzoo.tasks import inspect_cli
-from seqzoo.tasks import compare_cli
-from seqzoo.tasks import finetune_cli
-from seqzoo.tasks.config import config_fields, field_groups
+from seqzoo.tasks.language_model import cli as language_model_cli
+
+from seqzoo.tasks.sentiment import cli as sentiment_cli
+from seqzoo.tasks.translation import cli as translation_cli
+from seqzoo.tasks.captioning import cli as captioning_cli
+from seqzoo.tasks.diagnose import cli as diagnose_cli
+from seqzoo.tasks.diagnose import embeddings_cli
+from seqzoo.tasks.inspection import cli as inspect_cli
+from seqzoo.tasks.compare import cli as compare_cli
+from seqzoo.tasks.finetune import cli as finetune_cli
+from seqzoo.tasks.common.config import config_fields, field_groups
 
 # Commands that span tasks (compare, diagnose, finetune, inspect, ...). Each is a
 # TensorFlow-free module with add_commands(commands), which adds its subparsers and sets
@@ -138,8 +141,8 @@ def jobs(task: str):
 
 def run_task(run_dir: str) -> str:
     """The task of a run directory (checking that it is one this seqzoo can read)."""
-    from seqzoo.tasks.errors import UsageError
-    from seqzoo.tasks.run_directory import read_run_info
+    from seqzoo.tasks.common.errors import UsageError
+    from seqzoo.tasks.common.run_directory import read_run_info
 
     task = read_run_info(run_dir).get("task")
     if task not in TASKS:
@@ -148,7 +151,7 @@ def run_task(run_dir: str) -> str:
 
 
 def command_train(args) -> int:
-    from seqzoo.tasks.run_directory import default_run_directory
+    from seqzoo.tasks.common.run_directory import default_run_directory
 
     config = config_from_args(TASKS[args.task].CONFIG, args)
     out = args.out or default_run_directory(args.task, config.arch)
@@ -202,7 +205,7 @@ COMMANDS = {
 
 def _user_errors() -> tuple[type, ...]:
     from seqzoo.data.errors import DataError
-    from seqzoo.tasks.errors import UsageError
+    from seqzoo.tasks.common.errors import UsageError
 
     return (DataError, UsageError)
 

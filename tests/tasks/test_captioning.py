@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from seqzoo.data.builtin_digit_captions import digit_accuracy, load_digit_strings
-from seqzoo.tasks.captioning import CaptioningTask
-from seqzoo.tasks.captioning_config import CaptioningConfig
-from seqzoo.tasks.captioning_metrics import caption_metrics
-from seqzoo.tasks.errors import UsageError
+from seqzoo.tasks.captioning.task import CaptioningTask
+from seqzoo.tasks.captioning.config import CaptioningConfig
+from seqzoo.tasks.captioning.metrics import caption_metrics
+from seqzoo.tasks.common.errors import UsageError
 
 TINY = dict(image_size="24x84", cnn_filters="8,16,32", units=32, embedding_dim=32, num_layers=1, batch_size=32,
             dropout=0.0, beam_size=2)
@@ -87,7 +87,7 @@ def test_attention_is_one_map_per_word_over_the_region_grid(trained, tmp_path):
     np.testing.assert_allclose(result["attention"].sum(axis=(1, 2)), 1.0, atol=1e-4)
     assert result["words"][-1] == "[END]" or len(result["words"]) == task.max_new_tokens
     assert result["pixels"].shape == (24, 84, 3) and result["pixels"].dtype == np.uint8
-    from seqzoo.tasks.caption_attention_plots import plot_caption_attention
+    from seqzoo.tasks.captioning.attention_plots import plot_caption_attention
 
     plot_caption_attention(result["pixels"], result["attention"], result["words"], tmp_path / "a.png")
     assert (tmp_path / "a.png").stat().st_size > 1000

@@ -1,4 +1,4 @@
-from seqzoo.tasks.classification_metrics import classification_metrics, format_confusion_matrix
+from seqzoo.tasks.sentiment.metrics import classification_metrics, format_confusion_matrix
 
 
 def test_metrics_against_hand_counts():

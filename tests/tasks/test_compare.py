@@ -15,9 +15,9 @@ import time
 import pytest
 
 from seqzoo.tasks.cli import main
-from seqzoo.tasks.compare import parse_budget
-from seqzoo.tasks.compare_report import TASK_METRICS, format_number
-from seqzoo.tasks.errors import UsageError
+from seqzoo.tasks.compare.runner import parse_budget
+from seqzoo.tasks.compare.report import TASK_METRICS, format_number
+from seqzoo.tasks.common.errors import UsageError
 
 from .conftest import toy_reviews, write_csv
 
@@ -160,7 +160,7 @@ def test_resume_keeps_the_finished_runs_and_trains_the_rest(compared, tmp_path, 
 def test_a_resumed_comparison_writes_its_kept_runs_before_training_the_next(compared, tmp_path, monkeypatch):
     import shutil
 
-    from seqzoo.tasks.compare import Comparison
+    from seqzoo.tasks.compare.runner import Comparison
 
     _, out, data = compared
     copy = tmp_path / "report"
@@ -236,7 +236,7 @@ def _run(name, arch, seed, accuracy, vocabulary="aaaa", **extra):
 
 
 def test_repeated_seeds_are_summarised_and_unequal_vocabularies_flagged(tmp_path):
-    from seqzoo.tasks.compare_report import mismatches, summary_rows
+    from seqzoo.tasks.compare.report import mismatches, summary_rows
 
     results = {"task": "sentiment", "archs": ["lstm", "gru"], "seeds": [0, 1], "runs": [
         _run("lstm-seed0", "lstm", 0, 0.5), _run("gru-seed0", "gru", 0, 0.9, vocabulary="bbbb"),
@@ -251,8 +251,8 @@ def test_repeated_seeds_are_summarised_and_unequal_vocabularies_flagged(tmp_path
 
 
 def test_a_loss_that_turned_nan_marks_the_run_diverged_with_the_epoch():
-    from seqzoo.tasks.compare_worker import _divergence_reason, _stopped_by
-    from seqzoo.tasks.config import SentimentConfig
+    from seqzoo.tasks.compare.worker import _divergence_reason, _stopped_by
+    from seqzoo.tasks.sentiment.config import SentimentConfig
 
     config = SentimentConfig(epochs=5)
     history = {"loss": [0.7, 0.6, float("nan")], "val_loss": [0.7, 0.65, float("nan")]}
@@ -267,7 +267,7 @@ def test_time_budget_ends_training_within_the_first_epoch():
     import numpy as np
 
     import keras
-    from seqzoo.tasks.recipe import fit_datasets
+    from seqzoo.tasks.common.recipe import fit_datasets
     import tensorflow as tf
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -341,7 +341,7 @@ def test_a_worker_killed_as_by_the_out_of_memory_killer_is_reported_and_the_next
 def test_architecture_names_are_read_without_importing_tensorflow(tmp_path):
     import importlib
 
-    from seqzoo.tasks.compare import _ARCHITECTURE_TABLES, architecture_names
+    from seqzoo.tasks.compare.runner import _ARCHITECTURE_TABLES, architecture_names
 
     for task, (module, name) in _ARCHITECTURE_TABLES.items():
         assert architecture_names(task) == list(getattr(importlib.import_module(module), name)), task

@@ -1,6 +1,6 @@
 import pytest
 
-from seqzoo.tasks.config import SentimentConfig
+from seqzoo.tasks.sentiment.config import SentimentConfig
 
 
 def test_config_round_trips_through_a_dict():

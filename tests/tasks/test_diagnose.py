@@ -16,13 +16,13 @@ import pytest
 import tensorflow as tf
 
 from seqzoo.tasks.cli import main
-from seqzoo.tasks.gradient_diagnostics import (
+from seqzoo.tasks.diagnose.gradients import (
     GradientProfile,
     classifier_state_gradients,
     language_model_state_gradients,
     scale_recurrent_weights,
 )
-from seqzoo.tasks.lstm_gates import lstm_gate_activations
+from seqzoo.tasks.diagnose.lstm_gates import lstm_gate_activations
 from seqzoo.zoo import RecurrentEncoder, SequenceClassifier
 from seqzoo.zoo.recurrent_decoder import RecurrentDecoder
 
@@ -154,8 +154,8 @@ def test_unknown_architectures_are_refused_together_before_anything_is_built(tmp
 
 def test_diagnose_gates_of_a_run_and_its_errors(tmp_path, capsys):
     from seqzoo.data.readers import LabelledTexts
-    from seqzoo.tasks.config import SentimentConfig
-    from seqzoo.tasks.sentiment import SentimentTask
+    from seqzoo.tasks.sentiment.config import SentimentConfig
+    from seqzoo.tasks.sentiment.task import SentimentTask
 
     data = LabelledTexts(["good film", "bad film", "not good", "not bad"] * 3, ["p", "n", "n", "p"] * 3, "toy")
     for arch in ("bilstm", "gru"):
@@ -170,15 +170,18 @@ def test_diagnose_gates_of_a_run_and_its_errors(tmp_path, capsys):
 def test_docstring_examples_run():
     import doctest
 
-    from seqzoo.tasks import gradient_diagnostics, lstm_gates, run_parts
+    from seqzoo.tasks.diagnose import gradients as gradient_diagnostics
 
+    from seqzoo.tasks.diagnose import lstm_gates
+
+    from seqzoo.tasks.diagnose import reading_stack as run_parts
     for module in (gradient_diagnostics, lstm_gates, run_parts):
         assert doctest.testmod(module).failed == 0, module.__name__
 
 
 def test_diagnose_gradients_of_a_language_model_run_on_given_text(tmp_path, capsys):
-    from seqzoo.tasks.language_model import LanguageModelTask
-    from seqzoo.tasks.language_model_config import LanguageModelConfig
+    from seqzoo.tasks.language_model.task import LanguageModelTask
+    from seqzoo.tasks.language_model.config import LanguageModelConfig
 
     text = "the cat sat on the mat. " * 20
     (tmp_path / "corpus.txt").write_text(text)

@@ -9,9 +9,9 @@ import pytest
 
 from seqzoo.data.readers import LabelledTexts
 from seqzoo.tasks.cli import main
-from seqzoo.tasks.config import SentimentConfig
-from seqzoo.tasks.embedding_map import nearest_neighbours, project_2d
-from seqzoo.tasks.sentiment import SentimentTask
+from seqzoo.tasks.sentiment.config import SentimentConfig
+from seqzoo.tasks.diagnose.embedding_map import nearest_neighbours, project_2d
+from seqzoo.tasks.sentiment.task import SentimentTask
 
 WORDS = ["good", "great", "fine", "bad", "awful", "poor", "film", "movie", "plot"]
 TEXTS = [f"{a} {b}" for a in WORDS for b in WORDS]  # every word equally frequent
@@ -80,6 +80,5 @@ def test_pca_keeps_groups_apart():
 def test_docstring_examples_run():
     import doctest
 
-    from seqzoo.tasks import embedding_map
-
+    from seqzoo.tasks.diagnose import embedding_map
     assert doctest.testmod(embedding_map).failed == 0

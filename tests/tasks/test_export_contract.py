@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from seqzoo.tasks.cli import main
-from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.inspection import inspect_path
-from seqzoo.tasks.model_card import EXAMPLE_INSTANCES, example_request, read_model_card, signature_contract
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.inspection.report import inspect_path
+from seqzoo.tasks.common.model_card import EXAMPLE_INSTANCES, example_request, read_model_card, signature_contract
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -71,12 +71,12 @@ def tasks():
     from seqzoo.data.parallel import ParallelTexts
     from seqzoo.data.readers import LabelledTexts
     from seqzoo.tasks import SentimentConfig, SentimentTask
-    from seqzoo.tasks.captioning import CaptioningTask
-    from seqzoo.tasks.captioning_config import CaptioningConfig
-    from seqzoo.tasks.language_model import LanguageModelTask
-    from seqzoo.tasks.language_model_config import LanguageModelConfig
-    from seqzoo.tasks.translation import TranslationTask
-    from seqzoo.tasks.translation_config import TranslationConfig
+    from seqzoo.tasks.captioning.task import CaptioningTask
+    from seqzoo.tasks.captioning.config import CaptioningConfig
+    from seqzoo.tasks.language_model.task import LanguageModelTask
+    from seqzoo.tasks.language_model.config import LanguageModelConfig
+    from seqzoo.tasks.translation.task import TranslationTask
+    from seqzoo.tasks.translation.config import TranslationConfig
 
     reviews = LabelledTexts(["good film", "bad film", "a good one", "so bad"] * 4,
                             ["pos", "neg", "pos", "neg"] * 4, source="toy")
@@ -272,7 +272,7 @@ def test_inspect_prints_each_export(exports, capsys):
 
 def test_export_of_a_run_directory_carries_its_metrics_and_inspect_reads_the_run(tasks, tmp_path, capsys):
     from seqzoo.tasks import SentimentTask
-    from seqzoo.tasks.run_directory import atomic_write_json
+    from seqzoo.tasks.common.run_directory import atomic_write_json
 
     run = tmp_path / "run"
     tasks["sentiment"].save(run)
@@ -314,7 +314,6 @@ def test_inspect_describes_a_savedmodel_made_elsewhere_from_its_signatures(tmp_p
 def test_doctests_of_inspection_run():
     import doctest
 
-    from seqzoo.tasks import inspection
-
+    from seqzoo.tasks.inspection import report as inspection
     result = doctest.testmod(inspection, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

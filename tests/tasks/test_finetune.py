@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from seqzoo.tasks.cli import main
-from seqzoo.tasks.config import SentimentConfig
-from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.finetune import finetune, plan_finetuning, run_plan
-from seqzoo.tasks.sentiment import SentimentTask
-from seqzoo.tasks.sentiment_job import train_run
+from seqzoo.tasks.sentiment.config import SentimentConfig
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.finetune.transfer import finetune, plan_finetuning, run_plan
+from seqzoo.tasks.sentiment.task import SentimentTask
+from seqzoo.tasks.sentiment.jobs import train_run
 
 from .conftest import toy_reviews, write_csv
 from .test_cli import _fails
@@ -215,8 +215,8 @@ def test_extend_with_a_frozen_encoder_trains_only_the_added_tokens_rows(source_r
 def test_added_tokens_of_a_shared_vocabulary_are_counted_once_and_frozen_sources_reported():
     from types import SimpleNamespace
 
-    from seqzoo.tasks.finetune_tasks import added_tokens_under_freezing, grown_embeddings, open_grown_embeddings
-    from seqzoo.tasks.weight_transfer import VocabularyResize
+    from seqzoo.tasks.finetune.task_parts import added_tokens_under_freezing, grown_embeddings, open_grown_embeddings
+    from seqzoo.tasks.finetune.weight_transfer import VocabularyResize
     from seqzoo.zoo import TokenEmbedding
 
     source_side, target_side = TokenEmbedding(6, 2), TokenEmbedding(6, 2)
@@ -268,7 +268,7 @@ def test_what_the_source_froze_stays_frozen(source_run):
 
 
 def test_rebuilt_vocabulary_moves_each_known_row_to_its_new_id():
-    from seqzoo.tasks.weight_transfer import VocabularyResize, transfer
+    from seqzoo.tasks.finetune.weight_transfer import VocabularyResize, transfer
     from seqzoo.zoo import RecurrentEncoder, SequenceClassifier
 
     model = SequenceClassifier(RecurrentEncoder(10, embedding_dim=4, cell="gru", units=4), num_classes=2)
@@ -305,7 +305,7 @@ def test_option_mistakes_are_one_line_errors(source_run, capsys):
 
 def test_extend_refuses_a_subword_vocabulary_and_names_the_alternatives():
     from seqzoo.data.text_preprocessor import TextPreprocessor
-    from seqzoo.tasks.finetune_vocabulary import apply_policy
+    from seqzoo.tasks.finetune.vocabulary import apply_policy
 
     letters = list("abcdefghijklmnopqrstuvwxyz")
     pieces = ["[PAD]", "[UNK]", "[START]", "[END]", "film", "great"] + letters + ["##" + c for c in letters]

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from seqzoo.data.builtin_digit_captions import load_digit_strings
-from seqzoo.tasks.captioning import CaptioningTask
-from seqzoo.tasks.captioning_config import CaptioningConfig
-from seqzoo.tasks.finetune import plan_finetuning, run_plan
-from seqzoo.tasks.language_model import LanguageModelTask
-from seqzoo.tasks.language_model_config import LanguageModelConfig
-from seqzoo.tasks.translation import TranslationTask
-from seqzoo.tasks.translation_config import TranslationConfig
+from seqzoo.tasks.captioning.task import CaptioningTask
+from seqzoo.tasks.captioning.config import CaptioningConfig
+from seqzoo.tasks.finetune.transfer import plan_finetuning, run_plan
+from seqzoo.tasks.language_model.task import LanguageModelTask
+from seqzoo.tasks.language_model.config import LanguageModelConfig
+from seqzoo.tasks.translation.task import TranslationTask
+from seqzoo.tasks.translation.config import TranslationConfig
 
 from .test_finetune import tree_hashes
 from .test_translation import reversal_pairs

@@ -9,10 +9,10 @@ import pytest
 import tensorflow as tf
 
 from seqzoo.data.language_model_windows import stream_rows
-from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.language_model import LANGUAGE_MODEL_ARCHITECTURES, LanguageModelTask, get_architecture
-from seqzoo.tasks.language_model_config import LanguageModelConfig
-from seqzoo.tasks.samplers import sample
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.language_model.task import LANGUAGE_MODEL_ARCHITECTURES, LanguageModelTask, get_architecture
+from seqzoo.tasks.language_model.config import LanguageModelConfig
+from seqzoo.tasks.common.samplers import sample
 
 PATTERN = "abcdefg\n"
 PROSE = (

@@ -13,9 +13,9 @@ import pytest
 from seqzoo.data.readers import LabelledTexts
 from seqzoo.tasks import SentimentConfig, SentimentTask
 from seqzoo.tasks.cli import main
-from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.model_files import load_keras_model
-from seqzoo.tasks.run_directory import RUN_FORMAT_VERSION, atomic_write_json
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.common.run_directory import RUN_FORMAT_VERSION, atomic_write_json
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 import numpy as np
 import keras
 
-from seqzoo.tasks.recipe import DivergenceGuard, make_optimizer
+from seqzoo.tasks.common.recipe import DivergenceGuard, make_optimizer
 
 
 def test_divergence_restores_the_last_good_weights_and_says_so():
@@ -39,7 +39,7 @@ def test_clipping_is_a_global_norm():
 def test_the_time_budget_keeps_back_the_next_batch_and_the_last_validation_pass():
     """On a fake clock: a 10 s budget, batches of 1 s, validation passes of 3 s. Without
     the reserves, a second epoch would train until 10 s and its validation end at 13 s."""
-    from seqzoo.tasks.recipe import TimeBudget
+    from seqzoo.tasks.common.recipe import TimeBudget
 
     def fit(batches_per_epoch: int) -> tuple[list[int], float]:
         """Epochs of up to `batches_per_epoch` 1 s batches, each followed by a 3 s
@@ -74,7 +74,7 @@ def test_the_time_budget_keeps_back_the_next_batch_and_the_last_validation_pass(
 
 
 def test_the_time_budget_does_not_claim_a_stop_that_the_last_epoch_made():
-    from seqzoo.tasks.recipe import TimeBudget
+    from seqzoo.tasks.common.recipe import TimeBudget
 
     now = [0.0]
     budget = TimeBudget(10.0, report=lambda message: None, clock=lambda: now[0])

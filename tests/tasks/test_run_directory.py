@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.run_directory import (
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.run_directory import (
     RUN_FORMAT_VERSION,
     atomic_write_json,
     create_run_directory,

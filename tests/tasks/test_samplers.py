@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqzoo.tasks.samplers import beam_search, gnmt_length_penalty, sample
+from seqzoo.tasks.common.samplers import beam_search, gnmt_length_penalty, sample
 from tests.tasks.sampler_helpers import (
     bigram_step_fn,
     enumerate_hypotheses,

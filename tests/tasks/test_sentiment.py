@@ -7,8 +7,8 @@ import pytest
 
 from seqzoo.data.errors import DataError
 from seqzoo.data.readers import LabelledTexts
-from seqzoo.tasks.config import SentimentConfig
-from seqzoo.tasks.sentiment import SENTIMENT_ARCHITECTURES, SentimentTask, sorted_label_names
+from seqzoo.tasks.sentiment.config import SentimentConfig
+from seqzoo.tasks.sentiment.task import SENTIMENT_ARCHITECTURES, SentimentTask, sorted_label_names
 
 from .conftest import toy_reviews
 
@@ -87,7 +87,7 @@ def test_word_vectors_initialise_the_embedding_and_report_coverage(tmp_path):
 
 
 def test_a_separate_validation_file_leaves_the_test_split_to_the_training_file(tmp_path):
-    from seqzoo.tasks.sentiment_job import load_splits
+    from seqzoo.tasks.sentiment.jobs import load_splits
 
     from .conftest import write_csv
 

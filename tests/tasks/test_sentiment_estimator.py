@@ -7,8 +7,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-from seqzoo.tasks.config import SentimentConfig
-from seqzoo.tasks.sentiment_estimator import CONFIG_PARAMETERS, SentimentClassifier
+from seqzoo.tasks.sentiment.config import SentimentConfig
+from seqzoo.tasks.sentiment.estimator import CONFIG_PARAMETERS, SentimentClassifier
 
 from .conftest import toy_reviews
 
@@ -96,8 +96,7 @@ def test_cross_val_score_runs_on_it():
 def test_docstring_examples_run():
     import doctest
 
-    from seqzoo.tasks import sentiment_estimator
-
+    from seqzoo.tasks.sentiment import estimator as sentiment_estimator
     assert doctest.testmod(sentiment_estimator).failed == 0
 
 
@@ -114,7 +113,7 @@ def test_a_class_too_rare_to_stratify_is_kept_for_training():
 
 def test_every_class_in_train_moves_back_only_the_missing_classes():
     from seqzoo.data.readers import LabelledTexts
-    from seqzoo.tasks.sentiment_estimator import _every_class_in_train
+    from seqzoo.tasks.sentiment.estimator import _every_class_in_train
 
     train = LabelledTexts(["a", "b"], ["0", "0"], "train")
     train_after, valid_after = _every_class_in_train(train, LabelledTexts(["c", "d"], ["1", "0"], "valid"))

@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from seqzoo.data.parallel import ParallelTexts
 from seqzoo.data.vocabulary import END_ID, START_ID
-from seqzoo.tasks.translation import TranslationTask, decode_ids
-from seqzoo.tasks.translation_config import TranslationConfig
+from seqzoo.tasks.translation.task import TranslationTask, decode_ids
+from seqzoo.tasks.translation.config import TranslationConfig
 
 LETTERS = "a b c d e f g h".split()
 
@@ -109,9 +109,11 @@ def test_shared_subword_vocabulary_is_one_preprocessor():
 def test_docstring_examples_run():
     import doctest
 
-    from seqzoo.tasks import (
-        attention_plots, sequence_loss, translation, translation_config, translation_metrics,
-    )
+    from seqzoo.tasks.common import sequence_loss
+    from seqzoo.tasks.translation import attention_plots
+    from seqzoo.tasks.translation import config as translation_config
+    from seqzoo.tasks.translation import metrics as translation_metrics
+    from seqzoo.tasks.translation import task as translation
 
     for module in (translation, translation_config, translation_metrics, attention_plots, sequence_loss):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
@@ -119,7 +121,7 @@ def test_docstring_examples_run():
 
 
 def test_transformer_attention_per_head(tmp_path):
-    from seqzoo.tasks.attention_plots import plot_attention_heads
+    from seqzoo.tasks.translation.attention_plots import plot_attention_heads
 
     task = tiny_task("transformer")
     averaged = task.translate(["a b c"], beam_size=2, return_attention=True)[0]

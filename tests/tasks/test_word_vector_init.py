@@ -11,12 +11,12 @@ import pytest
 
 from seqzoo.data.parallel import ParallelTexts
 from seqzoo.tasks.cli import main
-from seqzoo.tasks.errors import UsageError
-from seqzoo.tasks.language_model import LanguageModelTask
-from seqzoo.tasks.language_model_config import LanguageModelConfig
-from seqzoo.tasks.model_card import read_model_card
-from seqzoo.tasks.translation import TranslationTask
-from seqzoo.tasks.translation_config import TranslationConfig
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.language_model.task import LanguageModelTask
+from seqzoo.tasks.language_model.config import LanguageModelConfig
+from seqzoo.tasks.common.model_card import read_model_card
+from seqzoo.tasks.translation.task import TranslationTask
+from seqzoo.tasks.translation.config import TranslationConfig
 
 CORPUS = "the cat sat on the mat .\nthe dog sat on the log .\n" * 20
 
@@ -71,8 +71,8 @@ def test_translation_initialises_source_and_target_embeddings_from_their_own_fil
 
 def test_captioning_decoder_word_embedding_starts_from_the_vectors(tmp_path):
     from seqzoo.data.builtin_digit_captions import load_digit_strings
-    from seqzoo.tasks.captioning import CaptioningTask
-    from seqzoo.tasks.captioning_config import CaptioningConfig
+    from seqzoo.tasks.captioning.task import CaptioningTask
+    from seqzoo.tasks.captioning.config import CaptioningConfig
 
     vectors = write_vectors(tmp_path / "vectors.txt", ["one", "two", "three"], 8)
     config = CaptioningConfig(arch="transformer", units=8, embedding_dim=8, num_layers=1, num_heads=2,
@@ -119,7 +119,6 @@ def test_train_prints_the_coverage(tmp_path, capsys):
 def test_doctests_of_the_helper_run():
     import doctest
 
-    from seqzoo.tasks import word_vector_init
-
+    from seqzoo.tasks.common import word_vector_init
     result = doctest.testmod(word_vector_init, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

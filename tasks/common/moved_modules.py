@@ -1,0 +1,96 @@
+"""Module paths of seqzoo before the one-folder-per-task layout, kept importable.
+
+`seqzoo.tasks.sentiment_job`, `seqzoo.tasks.samplers` and the other flat modules of
+seqzoo 0.1 moved into `tasks/<task>/`, `tasks/common/` and the tools' folders. Code and
+pickles that name an old path still import: the old name is an alias of the new module
+(the same module object, so `isinstance` and monkeypatching agree). The old modules that
+became packages (`seqzoo.tasks.sentiment`, `.compare`, `.finetune`, ...) forward their old
+names from their package's `__init__`.
+
+Examples:
+
+>>> import importlib
+>>> importlib.import_module("seqzoo.tasks.errors") is importlib.import_module("seqzoo.tasks.common.errors")
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+# old module path -> the module that now holds its contents
+MOVED_MODULES = {
+    "seqzoo.tasks.errors": "seqzoo.tasks.common.errors",
+    "seqzoo.tasks.versions": "seqzoo.tasks.common.versions",
+    "seqzoo.tasks.detokenization": "seqzoo.tasks.common.detokenization",
+    "seqzoo.tasks.sequence_loss": "seqzoo.tasks.common.sequence_loss",
+    "seqzoo.tasks.plots": "seqzoo.tasks.common.plots",
+    "seqzoo.tasks.model_files": "seqzoo.tasks.common.model_files",
+    "seqzoo.tasks.export": "seqzoo.tasks.common.export",
+    "seqzoo.tasks.word_vector_init": "seqzoo.tasks.common.word_vector_init",
+    "seqzoo.tasks.config": "seqzoo.tasks.common.config",
+    "seqzoo.tasks.run_directory": "seqzoo.tasks.common.run_directory",
+    "seqzoo.tasks.recipe": "seqzoo.tasks.common.recipe",
+    "seqzoo.tasks.model_card": "seqzoo.tasks.common.model_card",
+    "seqzoo.tasks.samplers": "seqzoo.tasks.common.samplers",
+    "seqzoo.tasks.classification_metrics": "seqzoo.tasks.sentiment.metrics",
+    "seqzoo.tasks.sentiment_cli": "seqzoo.tasks.sentiment.cli",
+    "seqzoo.tasks.sentiment_job": "seqzoo.tasks.sentiment.jobs",
+    "seqzoo.tasks.sentiment_estimator": "seqzoo.tasks.sentiment.estimator",
+    "seqzoo.tasks.language_model_cli": "seqzoo.tasks.language_model.cli",
+    "seqzoo.tasks.language_model_config": "seqzoo.tasks.language_model.config",
+    "seqzoo.tasks.language_model_job": "seqzoo.tasks.language_model.jobs",
+    "seqzoo.tasks.language_model_generator": "seqzoo.tasks.language_model.generator",
+    "seqzoo.tasks.translation_cli": "seqzoo.tasks.translation.cli",
+    "seqzoo.tasks.translation_config": "seqzoo.tasks.translation.config",
+    "seqzoo.tasks.translation_job": "seqzoo.tasks.translation.jobs",
+    "seqzoo.tasks.translation_metrics": "seqzoo.tasks.translation.metrics",
+    "seqzoo.tasks.attention_plots": "seqzoo.tasks.translation.attention_plots",
+    "seqzoo.tasks.captioning_cli": "seqzoo.tasks.captioning.cli",
+    "seqzoo.tasks.captioning_config": "seqzoo.tasks.captioning.config",
+    "seqzoo.tasks.captioning_job": "seqzoo.tasks.captioning.jobs",
+    "seqzoo.tasks.captioning_metrics": "seqzoo.tasks.captioning.metrics",
+    "seqzoo.tasks.caption_attention_plots": "seqzoo.tasks.captioning.attention_plots",
+    "seqzoo.tasks.compare_cli": "seqzoo.tasks.compare.cli",
+    "seqzoo.tasks.compare_worker": "seqzoo.tasks.compare.worker",
+    "seqzoo.tasks.compare_report": "seqzoo.tasks.compare.report",
+    "seqzoo.tasks.finetune_cli": "seqzoo.tasks.finetune.cli",
+    "seqzoo.tasks.finetune_config": "seqzoo.tasks.finetune.config",
+    "seqzoo.tasks.finetune_vocabulary": "seqzoo.tasks.finetune.vocabulary",
+    "seqzoo.tasks.finetune_tasks": "seqzoo.tasks.finetune.task_parts",
+    "seqzoo.tasks.weight_transfer": "seqzoo.tasks.finetune.weight_transfer",
+    "seqzoo.tasks.diagnose_cli": "seqzoo.tasks.diagnose.cli",
+    "seqzoo.tasks.diagnose_job": "seqzoo.tasks.diagnose.jobs",
+    "seqzoo.tasks.gradient_diagnostics": "seqzoo.tasks.diagnose.gradients",
+    "seqzoo.tasks.lstm_gates": "seqzoo.tasks.diagnose.lstm_gates",
+    "seqzoo.tasks.embeddings_cli": "seqzoo.tasks.diagnose.embeddings_cli",
+    "seqzoo.tasks.embedding_map": "seqzoo.tasks.diagnose.embedding_map",
+    "seqzoo.tasks.run_parts": "seqzoo.tasks.diagnose.reading_stack",
+    "seqzoo.tasks.inspect_cli": "seqzoo.tasks.inspection.cli",
+}
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports an old module path as the module that replaced it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in MOVED_MODULES:
+            return None
+        return importlib.util.spec_from_loader(name, self)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        # The import system reads sys.modules after exec_module: the alias replaces the
+        # placeholder module, so both names are one module object.
+        sys.modules[module.__name__] = importlib.import_module(MOVED_MODULES[module.__name__])
+
+
+def install() -> None:
+    """Let old module paths import (idempotent)."""
+    if not any(isinstance(finder, _MovedModuleFinder) for finder in sys.meta_path):
+        sys.meta_path.append(_MovedModuleFinder())

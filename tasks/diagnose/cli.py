@@ -1,0 +1,83 @@
+"""`seqzoo diagnose gradients|gates` (no TensorFlow at import; the work is in diagnose_job)."""
+
+from __future__ import annotations
+
+# Training steps before --archs models are measured. The textbook contrast (the Elman
+# RNN's gradient vanishes, the LSTM's does not) is a property of trained weights: at
+# Keras' initialisation it is reversed (README, "Diagnosing gradients and gates").
+DEFAULT_TRAIN_STEPS = 300
+
+
+def add_commands(commands) -> None:
+    diagnose = commands.add_parser(
+        "diagnose", help="look inside recurrent models: gradients through time, LSTM gates",
+        description="Look inside recurrent models: `seqzoo diagnose gradients` plots how far back "
+        "the loss gradient reaches through time, `seqzoo diagnose gates` draws an LSTM's gates "
+        "over a text. `seqzoo diagnose DIAGNOSIS --help` lists each one's options.",
+    )
+    kinds = diagnose.add_subparsers(dest="diagnosis", required=True, metavar="DIAGNOSIS")
+
+    gradients = kinds.add_parser(
+        "gradients",
+        help="plot ||dL/dh_t|| against the distance from the loss, per architecture (log scale)",
+        description="Backpropagation through time made visible: the loss at the last step of "
+        "windows of --length tokens is differentiated with respect to the hidden state of the "
+        "first recurrent layer at every step (an LSTM's h_t and c_t together), by unrolling "
+        "the model's own cell. Writes "
+        "gradients.png, gradients.json and gradients.csv into --out and prints the norms at "
+        "t=T, T-10, T-50 and 1, with the global parameter gradient norm before and after the "
+        "template's clipping.",
+    )
+    gradients.add_argument("--task", choices=("sentiment", "language-model"), default="language-model",
+                           help="template whose fresh models --archs builds (default: language-model)")
+    gradients.add_argument("--archs", help="comma-separated architectures to build freshly (seeded), "
+                           "e.g. rnn,irnn,lstm,gru; a transformer is skipped (no recurrent state)")
+    gradients.add_argument("--run", action="append", metavar="RUN_DIR",
+                           help="a trained sentiment or language-model run directory (repeatable)")
+    gradients.add_argument("--data", help="data to cut the input windows from (default: the task's built-in "
+                           "data for --archs, each run's test split for --run); also the vocabulary of fresh models")
+    gradients.add_argument("--length", type=int, default=200, help="tokens per window, T (default: 200)")
+    gradients.add_argument("--batch", type=int, default=16, help="windows averaged over (default: 16)")
+    gradients.add_argument("--units", type=int, help="recurrent units of fresh models (default: the template's)")
+    gradients.add_argument("--embedding-dim", type=int, help="embedding width of fresh models (default: the template's)")
+    gradients.add_argument("--train-steps", type=int, default=DEFAULT_TRAIN_STEPS,
+                           help="train each --archs model this many steps with its template's recipe "
+                           f"before measuring (default: {DEFAULT_TRAIN_STEPS}, about a minute per "
+                           "architecture on 2 CPU cores; 0 measures them as initialised, where Keras' "
+                           "orthogonal Elman RNN still keeps its gradient and the gated cells lose "
+                           "theirs at their gates' rates)")
+    gradients.add_argument("--recurrent-scale", type=float, default=1.0,
+                           help="multiply the first layer's recurrent weights by this before measuring "
+                           "(e.g. 3 makes the Elman RNN's and IRNN's gradients explode; default: 1)")
+    gradients.add_argument("--seed", type=int, default=0, help="seed of the fresh weights and the windows")
+    gradients.add_argument("--out", default="reports/gradients", help="folder for the report (default: reports/gradients)")
+    gradients.set_defaults(handler=command_gradients)
+
+    gates = kinds.add_parser(
+        "gates",
+        help="heat maps of an LSTM's input, forget and output gates over a text",
+        description="Recompute the gates of the first LSTM layer step by step from its weights "
+        "(Keras order i, f, c, o) over --text and draw them as heat maps, units by tokens.",
+    )
+    gates.add_argument("run_dir", nargs="?", help="a sentiment, language-model or translation (encoder) run "
+                       "directory with an LSTM (default: a fresh one of --task)")
+    gates.add_argument("--text", required=True, help="the text to read")
+    gates.add_argument("--out", default="gates.png", help="the PNG to write (default: gates.png)")
+    gates.add_argument("--task", choices=("sentiment", "language-model"), default="sentiment",
+                       help="without a run directory: the template of the fresh LSTM (default: sentiment)")
+    gates.add_argument("--max-units", type=int, default=32, help="units drawn (default: 32)")
+    gates.add_argument("--data", help="without a run directory: the data whose vocabulary the fresh LSTM gets")
+    gates.add_argument("--seed", type=int, default=0, help="seed of a fresh LSTM")
+    gates.set_defaults(handler=command_gates)
+
+
+def command_gradients(args) -> int:
+    from seqzoo.tasks.diagnose.jobs import command_gradients as run
+
+    return run(args)
+
+
+def command_gates(args) -> int:
+    from seqzoo.tasks.diagnose.jobs import command_gates as run
+
+    return run(args)

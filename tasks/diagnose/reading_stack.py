@@ -1,0 +1,80 @@
+"""The token-reading half of any run's model, found the same way for every template.
+
+The diagnostics (`seqzoo diagnose`, `seqzoo embeddings`) look inside a trained model: its
+`TokenEmbedding`, its recurrent layers, and the preprocessor that turns text into the ids
+that model reads. Each template keeps them in its own place; this module is the one map.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from seqzoo.tasks.common.errors import UsageError
+
+SIDES = ("source", "target")
+
+
+@dataclass
+class ReadingStack:
+    """A layer that embeds token ids and (usually) runs recurrent layers over them.
+
+    Attributes:
+        task_name: the template ("sentiment", "language-model", ...).
+        layer: a `RecurrentEncoder`, `RecurrentDecoder`, `TransformerEncoder`, ... with an
+            `embedding` attribute (a `TokenEmbedding`).
+        preprocessor: the `TextPreprocessor` whose ids `layer` reads.
+        task: the loaded task object.
+
+    Examples:
+
+    >>> from seqzoo.data.readers import LabelledTexts
+    >>> from seqzoo.tasks.sentiment.config import SentimentConfig
+    >>> from seqzoo.tasks.sentiment.task import SentimentTask
+    >>> data = LabelledTexts(["good film", "bad film"] * 4, ["pos", "neg"] * 4, source="toy")
+    >>> task = SentimentTask.build(SentimentConfig(arch="lstm", units=4, embedding_dim=4), data)
+    >>> stack = reading_stack("sentiment", task)
+    >>> type(stack.layer).__name__, stack.preprocessor is task.preprocessor
+    ('RecurrentEncoder', True)
+    """
+
+    task_name: str
+    layer: object
+    preprocessor: object
+    task: object
+
+
+def load_task(run_dir: str | Path):
+    """`(task name, task object)` of a run directory, as `seqzoo evaluate` loads it."""
+    from seqzoo.tasks.cli import TASKS, run_task
+
+    if not Path(run_dir).is_dir():
+        raise UsageError(f"{run_dir} is not a directory; give a run directory made by `seqzoo train`.")
+    name = run_task(run_dir)
+    return name, importlib.import_module(TASKS[name].JOBS).load_task(run_dir)
+
+
+def reading_stack(task_name: str, task, side: str = "source") -> ReadingStack:
+    """The embedding-and-recurrence part of a loaded task.
+
+    Sentiment reads with its encoder, the language model and captioning with their
+    decoder; translation has both, chosen by `side` ("source": encoder, "target":
+    decoder).
+    """
+    if side not in SIDES:
+        raise UsageError(f"--side must be one of {', '.join(SIDES)}, got {side!r}.")
+    model = task.model
+    if task_name == "sentiment":
+        return ReadingStack(task_name, model.encoder, task.preprocessor, task)
+    if task_name == "language-model":
+        return ReadingStack(task_name, model.decoder, task.preprocessor, task)
+    if task_name == "translation":
+        if side == "source":
+            return ReadingStack(task_name, model.encoder, task.source_preprocessor, task)
+        return ReadingStack(task_name, model.decoder, task.target_preprocessor, task)
+    if task_name == "captioning":
+        if side == "source":
+            raise UsageError("a captioning model reads images, not tokens, on its source side; use --side target.")
+        return ReadingStack(task_name, model.decoder, task.preprocessor, task)
+    raise UsageError(f"{task_name} runs have no token embedding this command knows of.")

@@ -1,0 +1,382 @@
+"""Fine-tuning: a trained run, new data, a new run directory; the source is only read.
+
+`finetune` loads a run directory (or a `.keras` file and its vocabulary folder), applies
+the vocabulary policy (keep / extend / rebuild, see `finetune_vocabulary`), replaces the
+classification head for a new label set, freezes what was asked, trains at a lower
+learning rate and writes a run directory that `evaluate`, `predict`, `export` and
+`finetune` read like any other. `finetune.json` there records where it came from.
+
+What "the extended model predicts old inputs as before" means, before any training:
+for a classifier, the logits of a text whose tokens were all in the old vocabulary are
+the same (so are labels); for generators, the logits of the old tokens are the same, while
+the new tokens add entries to the softmax (their bias starts at the smallest old one), so
+probabilities shift slightly but the ranking of old tokens does not.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.finetune.config import FinetuneConfig
+from seqzoo.tasks.finetune.task_parts import (
+    MODEL_TASKS,
+    TASK_PARTS,
+    added_tokens_under_freezing,
+    frozen_layers,
+    grown_embeddings,
+    open_grown_embeddings,
+)
+from seqzoo.tasks.finetune.vocabulary import apply_policy
+from seqzoo.tasks.common.run_directory import atomic_write_json, create_run_directory, read_json, read_run_info
+from seqzoo.tasks.finetune.weight_transfer import VocabularyResize, transfer
+
+FINETUNE_FILE = "finetune.json"
+
+
+def load_source(source: str | Path, vocabulary: str | Path | None = None):
+    """(task name, task object) of a run directory, or of a `.keras` file whose
+    vocabulary folder is `vocabulary` (with config.json there, or the task's defaults)."""
+    path = Path(source)
+    if path.suffix == ".keras":
+        if not path.is_file():
+            raise UsageError(f"{path}: no such model file.")
+        if vocabulary is None:
+            raise UsageError(
+                f"{path} is a bare model: give its vocabulary with --vocabulary DIR (a folder with "
+                "vocabulary.txt and preprocessor.json, as a run directory holds them)."
+            )
+        folder = Path(vocabulary)
+        folder = folder.parent if folder.is_file() else folder
+        model = load_keras_model(path, compile=False)
+        name = MODEL_TASKS.get(type(model).__name__)
+        if name is None:
+            raise UsageError(f"{path} holds a {type(model).__name__}, which no seqzoo task fine-tunes.")
+        parts = TASK_PARTS[name]
+        config_class = parts.config_class()
+        config_path = folder / "config.json"
+        if config_path.is_file():
+            config = config_class.from_dict(read_json(config_path))
+        else:
+            config = config_class()
+            print(
+                f"note: no config.json in {folder}: the {name} defaults stand in for the source's settings "
+                "(architecture name, batch size, learning rate); the model itself comes from the file."
+            )
+        return name, parts.from_files(config, folder, model)
+    name = read_run_info(path).get("task")
+    if name not in TASK_PARTS:
+        raise UsageError(f"{path} holds a {name!r} run, which this seqzoo cannot fine-tune.")
+    return name, TASK_PARTS[name].job_module().load_task(path)
+
+
+def _check_out(source: Path, out: Path) -> None:
+    source, out = source.resolve(), out.resolve()
+    if out == source or source.is_relative_to(out) or out.is_relative_to(source):
+        raise UsageError(f"--out {out} would overlap the source run {source}, which fine-tuning never changes.")
+
+
+def default_out(source: str | Path, root: str | Path = "runs") -> Path:
+    """`runs/NAME-finetuned`, or the first free `runs/NAME-finetuned-N`."""
+    source = Path(source).resolve()
+    base = Path(root) / f"{source.stem if source.suffix == '.keras' else source.name}-finetuned"
+    candidate, number = base, 2
+    while candidate.exists() and any(candidate.iterdir()):
+        candidate, number = Path(f"{base}-{number}"), number + 1
+    return candidate
+
+
+def _task_config(task, options: FinetuneConfig):
+    """The source config with the new data, learning rate, epochs and seed."""
+    config = dataclasses.replace(task.config)
+    names = {f.name for f in dataclasses.fields(config)}
+    # New data: the old held-out files, split lists and subsample sizes belong to the old data.
+    for name in ("valid", "test", "split_files", "images", "max_examples", "max_images"):
+        if name in names:
+            setattr(config, name, None)
+    for name in FinetuneConfig.DATA_FIELDS:
+        value = getattr(options, name)
+        if value is None:
+            continue
+        if name not in names:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} does not apply to a {config.task} run.")
+        setattr(config, name, value)
+    if options.seed is not None:
+        config.seed = options.seed
+    if options.epochs is not None:
+        config.epochs = options.epochs
+    return config
+
+
+def _check_options(options: FinetuneConfig) -> None:
+    """The mistakes that need no source run, refused before it is loaded."""
+    if not options.data:
+        raise UsageError("give the new training data with --data.")
+    if options.epochs is not None and options.epochs < 1:
+        raise UsageError(f"--epochs is {options.epochs}; it must be at least 1.")
+    if options.learning_rate is not None and options.learning_rate <= 0:
+        raise UsageError(f"--learning-rate is {options.learning_rate}; it must be positive.")
+    if options.unfreeze_after is not None and options.freeze == "none":
+        raise UsageError("--unfreeze-after needs --freeze embeddings or --freeze encoder.")
+
+
+def old_test_split(parts, old, spec: str):
+    """The source's data for measuring forgetting: its own test split ("source"), or a
+    whole file read with the source's columns."""
+    config = dataclasses.replace(old.config)
+    if spec != "source":
+        names = {f.name for f in dataclasses.fields(config)}
+        if not {"valid", "test"} <= names:
+            raise UsageError(f"--forgetting FILE is not available for {parts.name} runs; use --forgetting source.")
+        config.data = config.valid = config.test = spec  # the whole file, not a split of it
+        for name in ("max_examples", "max_images"):
+            if name in names:
+                setattr(config, name, None)
+    return parts.load_splits(config)["test"]
+
+
+def _merge_histories(first: dict, second: dict) -> dict:
+    return {k: list(first.get(k, [])) + list(second.get(k, [])) for k in dict.fromkeys([*first, *second])}
+
+
+def _append_history_csv(earlier: Path, later: Path) -> None:
+    """One `history.csv` for both phases, epochs numbered on."""
+    rows = []
+    for path in (earlier, later):
+        if path.is_file():
+            with open(path, newline="", encoding="utf-8") as file:
+                rows += list(csv.DictReader(file))
+    if not rows:
+        return
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    for epoch, row in enumerate(rows):
+        row["epoch"] = str(epoch)
+    with open(later, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    earlier.unlink(missing_ok=True)
+
+
+@dataclass
+class FinetunePlan:
+    """Everything decided before training: the prepared task (new vocabulary, copied
+    weights, new head) and what to freeze. `plan_finetuning` makes it, `run_plan` trains.
+
+    Examples:
+
+    >>> plan = plan_finetuning("runs/lstm", "runs/lstm-mine", data="mine.csv", vocab="extend")  # doctest: +SKIP
+    >>> plan.reports[0].added[:3]  # doctest: +SKIP
+    ['superb', 'dreadful', 'gripping']
+    >>> task, metrics = run_plan(plan)  # doctest: +SKIP
+    """
+
+    name: str
+    source: Path
+    out: Path
+    config: FinetuneConfig
+    source_task: object
+    task: object
+    splits: dict
+    reports: list
+    frozen: list
+    fresh_head: bool
+    label_names: list | None
+    source_learning_rate: float
+    old_test: object = None  # the source's data, to measure forgetting (`--forgetting`)
+    # Grown embeddings inside what --freeze freezes: (embedding, mask of its new rows);
+    # only the new rows train while the rest is frozen.
+    rows_frozen: list = dataclasses.field(default_factory=list)
+    # Added tokens under freezing: (rows that train, rows that keep their initial values).
+    added_under_freezing: tuple = (0, 0)
+
+
+def plan_finetuning(source: str | Path, out: str | Path | None = None, config: FinetuneConfig | None = None,
+                    **options) -> FinetunePlan:
+    """Read the source and the new data, apply the vocabulary and label policies and copy
+    the weights; nothing is written. Arguments as for `finetune`."""
+    config = dataclasses.replace(config or FinetuneConfig(), **options)
+    source = Path(source)
+    _check_options(config)
+    name, old = load_source(source, config.vocabulary)
+    parts = TASK_PARTS[name]
+    task_config = _task_config(old, config)
+    source_rate = parts.learning_rate(old)
+    task_config.learning_rate = config.learning_rate or source_rate / 10
+    if config.unfreeze_after is not None:
+        if not 0 < config.unfreeze_after < task_config.epochs:
+            raise UsageError(
+                f"--unfreeze-after {config.unfreeze_after} must lie between 0 and --epochs ({task_config.epochs})."
+            )
+    out = Path(out) if out is not None else default_out(source)
+    _check_out(source, out)
+
+    splits = parts.load_splits(task_config)
+    keras.utils.set_random_seed(task_config.seed)
+    preprocessors, resizes, reports = {}, [], []
+    for slot in parts.slots(old):
+        preprocessor = getattr(old, slot.preprocessor_attribute)
+        new, mapping, report = apply_policy(
+            slot.name, preprocessor, slot.texts(splits["train"]), config.vocab, config.min_frequency,
+            max_vocabulary=getattr(task_config, "max_vocabulary", None),
+            rebuild_min_frequency=getattr(task_config, "min_frequency", 1),
+        )
+        preprocessors[slot.name] = new
+        reports.append(report)
+        if new is not preprocessor:
+            resizes.append(VocabularyResize(slot.model_attributes, mapping))
+    label_names, num_classes, fresh = parts.labels(old, splits, config.new_labels)
+    model = transfer(old.model, resizes, num_classes=num_classes, fresh=fresh)
+    task = parts.make(old, task_config, preprocessors, model, label_names)
+    frozen = frozen_layers(parts, model, config.freeze)
+    # Added tokens train even under --freeze: their embedding rows are not the source's.
+    opened, rows_frozen = open_grown_embeddings(frozen, grown_embeddings(model, resizes))
+    added_training, added_stuck = added_tokens_under_freezing(frozen, rows_frozen, model, resizes)
+    frozen = opened
+    old_test = None
+    if config.forgetting:
+        if fresh:
+            raise UsageError("--forgetting compares predictions of one label set; it cannot follow --new-labels.")
+        old_test = old_test_split(parts, old, config.forgetting)
+    return FinetunePlan(name, source, out, config, old, task, splits, reports, frozen, bool(fresh), label_names,
+                        source_rate, old_test, rows_frozen, (added_training, added_stuck))
+
+
+def finetune(
+    source: str | Path,
+    out: str | Path | None = None,
+    config: FinetuneConfig | None = None,
+    overwrite: bool = False,
+    verbose="auto",
+    **options,
+):
+    """Fine-tune the run at `source` on new data into the run directory `out`.
+
+    Args:
+        source: a run directory, or a `.keras` file (then `config.vocabulary` names its
+            vocabulary folder).
+        out: the new run directory (default: `runs/NAME-finetuned`, never overwritten).
+        config: a `FinetuneConfig`; keyword `options` set its fields instead.
+        overwrite: replace a non-empty `out` (never the source).
+        verbose: Keras' progress setting.
+
+    Returns:
+        (the fine-tuned task object, metrics on the new test split with the metrics before
+        fine-tuning under "before_finetuning").
+
+    Examples:
+
+    >>> task, metrics = finetune("runs/lstm", "runs/lstm-mine", data="mine.csv",
+    ...                          vocab="extend", freeze="encoder", epochs=3)  # doctest: +SKIP
+    """
+    return run_plan(plan_finetuning(source, out, config, **options), overwrite=overwrite, verbose=verbose)
+
+
+def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
+    """Train a planned fine-tuning and fill its run directory; returns (task, metrics)."""
+    config, task, name, source = plan.config, plan.task, plan.name, plan.source
+    task_config, splits, parts = task.config, plan.splits, TASK_PARTS[plan.name]
+    rate_note = "given" if config.learning_rate else f"the source's {plan.source_learning_rate:g} / 10"
+    freeze_note = config.freeze + (f", all trained after {config.unfreeze_after} epochs" if config.unfreeze_after else "")
+    print(
+        f"fine-tuning {name}/{task_config.arch} from {source}: vocabulary {config.vocab}, freeze {freeze_note}, "
+        f"learning rate {task_config.learning_rate:g} ({rate_note}), up to {task_config.epochs} epochs, "
+        f"seed {task_config.seed}" + (", new classification head" if plan.fresh_head else "")
+    )
+    for report in plan.reports:
+        print(report.line())
+    training, stuck = plan.added_under_freezing
+    if training:
+        print(f"with --freeze {config.freeze}, the {training} added tokens' embedding rows train; "
+              "the old tokens' rows stay as they were")
+    if stuck:
+        print(f"note: {stuck} added tokens keep their initial rows: they are read by a frozen layer that "
+              "cannot be trained row by row (a one-hot input's recurrent kernel, or an embedding the source "
+              "run froze)" + ("" if config.unfreeze_after or config.freeze == "none"
+                              else "; --unfreeze-after N trains what --freeze froze after N epochs") + ".")
+
+    run_dir = create_run_directory(plan.out, overwrite=overwrite)  # refuse a used --out before any work
+    # A new head is untrained: its "before" would measure nothing but its initialisation.
+    before = parts.evaluate(task, splits["test"]) if config.evaluate_before and not plan.fresh_head else None
+    old_before = parts.evaluate(plan.source_task, plan.old_test) if plan.old_test is not None else None
+    record = {
+        "source": str(source.resolve()),
+        "source_task": name,
+        "vocabularies": {report.name: report.to_dict() for report in plan.reports},
+        "new_labels": plan.fresh_head,
+        "label_names": plan.label_names,
+        "source_learning_rate": plan.source_learning_rate,
+        "options": config.to_dict(),
+    }
+    atomic_write_json(run_dir / FINETUNE_FILE, record)
+    task.save(run_dir)  # config and vocabulary first, so an interrupted run is still readable
+
+    frozen = plan.frozen
+    # Setting `trainable` sets it on every sublayer too, so each one's own flag (a
+    # source-frozen embedding inside a frozen encoder) is restored, outer layers first.
+    trainable = [(layer, layer.trainable) for outer in frozen for layer in outer._flatten_layers()]
+    for layer in frozen:
+        layer.trainable = False
+    for embedding, new_rows in plan.rows_frozen:
+        embedding.train_only_rows(new_rows)
+    started = time.perf_counter()
+    first_epochs = config.unfreeze_after or task_config.epochs
+    history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, epochs=first_epochs, verbose=verbose)
+    for layer, was in trainable:
+        layer.trainable = was  # saved as trainable as in the source
+    for embedding, _ in plan.rows_frozen:
+        embedding.train_only_rows(None)
+    if frozen or plan.rows_frozen:
+        # A fresh optimizer for the unfrozen weights (and one whose saved state matches
+        # the saved model's trainable weights, so loading the run does not warn).
+        task.compile()
+        task.model.optimizer.build(task.model.trainable_variables)
+    if config.unfreeze_after:
+        print(f"unfreezing the {config.freeze} after {config.unfreeze_after} epochs")
+        (run_dir / "history.csv").replace(run_dir / "history-frozen.csv")
+        later = task.fit(splits["train"], splits["valid"], run_dir=run_dir,
+                         epochs=task_config.epochs - config.unfreeze_after, verbose=verbose)
+        _append_history_csv(run_dir / "history-frozen.csv", run_dir / "history.csv")
+        history = _merge_histories(history, later)
+    seconds = time.perf_counter() - started
+    task.save(run_dir)
+
+    from seqzoo.tasks.common.plots import plot_learning_curves
+
+    plot_learning_curves(history, run_dir / "learning_curves.png", title=f"{name} / {task_config.arch} fine-tuned")
+    metrics = dict(parts.evaluate(task, splits["test"]))
+    metrics.update(
+        split="test", training_seconds=round(seconds, 2), epochs=len(history.get("loss", [])),
+        parameters=int(task.model.count_params()), finetuned_from=str(source.resolve()),
+    )
+    if before is not None:
+        metrics["before_finetuning"] = before
+    if plan.old_test is not None:
+        metrics["forgetting"] = {"data": config.forgetting, "source_model": old_before,
+                                 "fine_tuned": parts.evaluate(task, plan.old_test)}
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    jobs = parts.job_module()
+    if before is not None:
+        jobs.print_metrics(dict(before, split="before fine-tuning"))
+    jobs.print_metrics(metrics)
+    if plan.old_test is not None:
+        where = "the source's test split" if config.forgetting == "source" else config.forgetting
+        print(f"forgetting, on {where}:")
+        jobs.print_metrics(dict(metrics["forgetting"]["source_model"], split="source model"))
+        jobs.print_metrics(dict(metrics["forgetting"]["fine_tuned"], split="fine-tuned model"))
+    print(f"run directory: {run_dir}")
+    return task, metrics
+
+
+def read_finetune_record(run_dir: str | Path) -> dict | None:
+    """The `finetune.json` of a fine-tuned run, or None for a run trained from scratch."""
+    path = Path(run_dir) / FINETUNE_FILE
+    return read_json(path) if path.is_file() else None

@@ -1,0 +1,127 @@
+"""`seqzoo inspect`: what an export or a run directory holds, without running the model.
+
+An export directory (a SavedModel) is described by its model card (task,
+architecture, data, metrics, vocabulary sizes, versions, how it was trained) and by
+its signatures as `saved_model.pb` declares them: input and output names, dtypes
+and shapes. A run directory is described by its `run.json`, `config.json`,
+vocabularies, labels and `metrics.json`.
+
+Examples:
+
+>>> import tempfile
+>>> inspect_path(tempfile.mkdtemp())
+Traceback (most recent call last):
+...
+seqzoo.tasks.common.errors.UsageError: ... is neither a seqzoo export (no saved_model.pb) nor a run directory (no run.json).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.model_card import (
+    BUILTIN_DATA,
+    finetune_summary,
+    format_metrics,
+    format_model_card,
+    format_signatures,
+    format_training_config,
+    format_vocabulary_sizes,
+    read_model_card,
+    scalar_metrics,
+    signature_contract,
+)
+
+
+def inspect_path(path: str | Path) -> dict[str, Any]:
+    """Describe an export or a run directory as a JSON-ready dict with a `kind`."""
+    path = Path(path)
+    if not path.is_dir():
+        raise UsageError(f"{path}: no such directory.")
+    if (path / "saved_model.pb").is_file():
+        return inspect_export(path)
+    if (path / "run.json").is_file():
+        return inspect_run(path)
+    raise UsageError(
+        f"{path} is neither a seqzoo export (no saved_model.pb) nor a run directory (no run.json)."
+    )
+
+
+def inspect_export(export_dir: str | Path) -> dict[str, Any]:
+    """`{"kind": "export", "path", "card" (None if it has none), "signatures"}`."""
+    export_dir = Path(export_dir)
+    return {
+        "kind": "export",
+        "path": str(export_dir),
+        "card": read_model_card(export_dir),
+        "signatures": signature_contract(export_dir),
+    }
+
+
+def inspect_run(run_dir: str | Path) -> dict[str, Any]:
+    """`{"kind": "run", "path", "run", "config", "vocabulary_sizes", "labels", "metrics", "files"}`.
+
+    A run written by a newer, incompatible seqzoo is refused with the versions named.
+    """
+    from seqzoo.tasks.common.run_directory import read_json, read_run_info
+
+    run_dir = Path(run_dir)
+    info = read_run_info(run_dir)
+    config = read_json(run_dir / "config.json") if (run_dir / "config.json").is_file() else {}
+    sizes = {}
+    for vocabulary in sorted(run_dir.glob("*vocabulary.txt")) + sorted(run_dir.glob("*/vocabulary.txt")):
+        name = vocabulary.parent.name if vocabulary.parent != run_dir else "vocabulary"
+        with open(vocabulary, encoding="utf-8") as file:
+            sizes[name] = sum(1 for _ in file)
+    labels_file = run_dir / "labels.txt"
+    labels = labels_file.read_text(encoding="utf-8").splitlines() if labels_file.is_file() else None
+    metrics_file = run_dir / "metrics.json"
+    metrics = scalar_metrics(read_json(metrics_file)) if metrics_file.is_file() else {}
+    return {
+        "kind": "run",
+        "path": str(run_dir),
+        "run": info,
+        "config": config,
+        "vocabulary_sizes": sizes,
+        "labels": labels,
+        "metrics": metrics,
+        "finetuned_from": finetune_summary(run_dir),
+        "files": sorted(p.name + ("/" if p.is_dir() else "") for p in run_dir.iterdir() if not p.name.startswith(".")),
+    }
+
+
+def format_inspection(report: dict[str, Any]) -> str:
+    """What `seqzoo inspect` prints."""
+    if report["kind"] == "export":
+        lines = [f"export {report['path']}", ""]
+        if report["card"] is None:
+            lines += ["no model card (assets.extra/model_card.json): not exported by seqzoo, or by an older one", ""]
+            lines += format_signatures(report["signatures"])
+            return "\n".join(lines) + "\n"
+        # The signatures come from saved_model.pb itself, not from the card's copy.
+        card = {**report["card"], "signatures": report["signatures"]}
+        return "\n".join(lines) + format_model_card(card)
+
+    info, config = report["run"], report["config"]
+    lines = [
+        f"run directory {report['path']}",
+        "",
+        f"- task: {info.get('task', '?')}",
+        f"- architecture: {config.get('arch', '?')}",
+        f"- data: {config.get('data') or BUILTIN_DATA.get(info.get('task'), '?') + ' (built-in)'}",
+        f"- vocabulary size: {format_vocabulary_sizes(report['vocabulary_sizes'])}",
+    ]
+    if report["labels"] is not None:
+        lines.append(f"- labels ({len(report['labels'])}): {', '.join(report['labels'])}")
+    lines.append(f"- metrics: {format_metrics(report['metrics']) or 'none yet (no metrics.json)'}")
+    lines.append(
+        f"- written by: seqzoo {info.get('seqzoo_version', '?')}, tensorflow {info.get('tensorflow_version', '?')}, "
+        f"keras {info.get('keras_version', '?')} (run format {info.get('format_version', '?')})"
+    )
+    if report.get("finetuned_from"):
+        lines.append(f"- fine-tuned from: {report['finetuned_from']}")
+    lines.append(f"- files: {', '.join(report['files'])}")
+    lines += format_training_config(config)
+    return "\n".join(lines) + "\n"

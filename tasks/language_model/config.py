@@ -1,0 +1,89 @@
+"""The configuration of a language-model run (`seqzoo train language-model`).
+
+Every field is a command-line flag (`context_length` -> `--context-length`),
+grouped in the help as data / model / train options. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seqzoo.tasks.common.config import JSONConfig, _field
+
+
+@dataclass
+class DataConfig:
+    """Where the text comes from and how it becomes tokens (language model)."""
+
+    data: str | None = _field(
+        None, "training text: a plain text file, a folder of .txt files, or the name of a "
+        "built-in corpus (default: pydoc-topics, Python's documentation topics)"
+    )
+    valid: str | None = _field(None, "separate validation text (otherwise blocks of --data are held out)")
+    test: str | None = _field(None, "separate test text (otherwise blocks of --data are held out)")
+    encoding: str = _field("utf-8", "text encoding of the files, e.g. cp1252")
+    valid_fraction: float = _field(0.05, "share of --data held out for validation, in contiguous blocks")
+    test_fraction: float = _field(0.05, "share of --data held out for testing, in contiguous blocks")
+    level: str = _field("char", "tokenisation level", choices=("char", "word", "subword"))
+    lowercase: bool = _field(False, "fold case before tokenising")
+    max_vocabulary: int = _field(20000, "largest vocabulary, reserved tokens included")
+    min_frequency: int = _field(1, "drop tokens seen fewer times than this (word and subword levels)")
+
+
+@dataclass
+class ModelConfig:
+    """Size of the architecture (language model); each uses the fields that apply."""
+
+    arch: str = _field("lstm", "architecture name (see `seqzoo archs language-model`)")
+    embedding_dim: int = _field(128, "embedding width, also the Transformer width")
+    units: int = _field(256, "recurrent units per layer (Transformer: feed-forward width is 4 x embedding)")
+    num_layers: int = _field(1, "recurrent layers (stacked-lstm: at least 2) or Transformer blocks (at least 2)")
+    num_heads: int = _field(4, "attention heads (Transformer)")
+    context_length: int = _field(
+        256, "Transformer: positions it can attend to (training windows, prompt plus generated tokens)"
+    )
+    dropout: float = _field(0.0, "dropout on the recurrent layers' inputs and output (Transformer: inside blocks)")
+    tie_weights: bool = _field(False, "share the input embedding matrix with the output layer")
+    word_vectors: str | None = _field(
+        None, "word2vec/GloVe text file to initialise the input embedding from (its width must be "
+        "--embedding-dim; useful at word level)"
+    )
+    freeze_embeddings: bool = _field(False, "keep the initialised embedding fixed during training")
+
+
+@dataclass
+class TrainConfig:
+    """The training recipe (language model)."""
+
+    window: int = _field(100, "tokens per training window (the truncation length of BPTT)")
+    tbptt: bool = _field(
+        True, "recurrent models: carry the state from each window to the next (truncated "
+        "backpropagation through time over stateful batches); --no-tbptt trains on shuffled "
+        "independent windows. The transformer and irnn always use independent windows"
+    )
+    epochs: int = _field(5, "maximum number of passes over the training text")
+    batch_size: int = _field(32, "windows per batch (rows of the stream with --tbptt)")
+    learning_rate: float | None = _field(None, "Adam learning rate (default: 3e-3; 3e-4 for irnn)")
+    clipnorm: float = _field(1.0, "clip gradients to this global norm (0 turns clipping off)")
+    patience: int = _field(3, "stop after this many epochs without a better validation loss")
+    seed: int = _field(0, "seed for the held-out blocks, shuffling and initialisation")
+    time_budget: float | None = _field(
+        None, "stop training when this many seconds of wall-clock time are up (checked after every batch, "
+        "keeping back time for the next batch and the validation pass)"
+    )
+
+
+@dataclass
+class LanguageModelConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
+    """Train a next-token language model on a text (char, word or subword level).
+
+    Saved as `config.json` in the run directory.
+
+    Examples:
+
+    >>> config = LanguageModelConfig(arch="gru", level="word")
+    >>> LanguageModelConfig.from_dict(config.to_dict()) == config
+    True
+    """
+
+    task: str = "language-model"

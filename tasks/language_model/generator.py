@@ -1,0 +1,185 @@
+"""Text generation for a language model as one compiled TensorFlow function.
+
+`LanguageModelGenerator` holds a preprocessor and a decoder; its `generate`
+tokenises the prompts, primes the decoder on them in one pass, samples with
+`seqzoo.tasks.common.samplers.sample` from the primed state (recurrent state or
+key/value cache, so each new token costs one step) and detokenises, all in
+the graph. `seqzoo generate` calls this function, and the exported SavedModel
+is this module, so both give the same text for the same seed.
+
+Details a user sees:
+
+- Every prompt is preceded by a boundary token: a newline at character level
+  (when the vocabulary has one), [START] at word and subword level (the
+  training stream puts [START] before every paragraph). An empty prompt
+  therefore starts a new paragraph.
+- The seed is per request: row `i` is sampled on its own with the stateless
+  seed `seed[i]`, so a request gives the same text whatever else shares its
+  batch.
+- Settings (`max_tokens`, `temperature`, `top_k`, `top_p`, `seed`) are
+  vectors `[batch]` or one-element vectors applied to every row.
+  `temperature <= 0` decodes greedily.
+- A Transformer sees at most `context_length` positions: `max_tokens` is cut
+  to `context_length - 1` and a longer prompt keeps its last tokens.
+- [PAD] and [END] are never generated (never targets in training), nor
+  [START] at character level.
+- `text` is the continuation only, without the prompt.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from seqzoo.data.vocabulary import END_ID, PAD_ID, START_ID
+from seqzoo.tasks.common.samplers import sample
+
+_SUPPRESSED = -1e9
+
+
+def _spec(dtype, name):
+    return tf.TensorSpec([None], dtype, name=name)
+
+
+class LanguageModelGenerator(tf.Module):
+    """Prompts in, generated text out, in one graph (exportable as a SavedModel).
+
+    Args:
+        preprocessor: the run's `TextPreprocessor`.
+        decoder: a `RecurrentDecoder` or `TransformerDecoder`.
+        default_top_k: top-k of the `serve` signature (0 keeps all tokens).
+        default_top_p: top-p of the `serve` signature (1.0 keeps all tokens).
+
+    Examples:
+
+    >>> from seqzoo.data.text_preprocessor import TextPreprocessor
+    >>> from seqzoo.zoo import RecurrentDecoder
+    >>> preprocessor = TextPreprocessor.adapt(["abc\\n"], level="char")
+    >>> decoder = RecurrentDecoder(preprocessor.vocabulary_size, 4, "gru", units=4)
+    >>> generator = LanguageModelGenerator(preprocessor, decoder)
+    >>> out = generator.generate(tf.constant(["ab", ""]), tf.constant([5]),
+    ...                          tf.constant([0.0]), tf.constant([0]),
+    ...                          tf.constant([1.0]), tf.constant([1]))
+    >>> out["token_ids"].shape.as_list(), out["text"].shape.as_list()
+    ([2, 5], [2])
+    """
+
+    def __init__(self, preprocessor, decoder, default_top_k: int = 0, default_top_p: float = 1.0):
+        super().__init__(name="seqzoo_language_model")
+        self.preprocessor = preprocessor
+        self.decoder = decoder
+        self.default_top_k = int(default_top_k)
+        self.default_top_p = float(default_top_p)
+        vocabulary = preprocessor.vocabulary
+        self.boundary_id = START_ID
+        if preprocessor.level == "char" and "\n" in vocabulary.tokens:
+            self.boundary_id = vocabulary.id_of("\n")
+        suppressed = [PAD_ID, END_ID] + ([START_ID] if preprocessor.level == "char" else [])
+        bias = [0.0] * preprocessor.vocabulary_size
+        for index in suppressed:
+            bias[index] = _SUPPRESSED
+        self.logit_bias = tf.constant(bias, tf.float32)
+        self.context_length = getattr(decoder, "max_length", None)
+
+    # ------------------------------------------------------------- graph
+    def _step(self, token_ids, state):
+        logits, state = self.decoder.step(token_ids, state)
+        return logits + self.logit_bias, state
+
+    def _prompt_ids(self, prompt, max_tokens):
+        """Boundary token + prompt ids, right-padded; `max_tokens` cut to fit a context."""
+        ids = self.preprocessor(prompt)
+        boundary = tf.fill([ids.nrows(), 1], tf.constant(self.boundary_id, tf.int32))
+        ids = tf.concat([boundary, ids], axis=1)
+        if self.context_length is not None:
+            max_tokens = tf.minimum(max_tokens, self.context_length - 1)
+            lengths = tf.cast(ids.row_lengths(), tf.int32)
+            keep = tf.minimum(lengths, self.context_length - max_tokens)
+            starts = tf.cast(ids.row_starts(), tf.int32) + lengths - keep
+            positions = tf.ragged.range(starts, starts + keep)
+            ids = tf.RaggedTensor.from_row_lengths(
+                tf.gather(ids.flat_values, positions.flat_values), keep
+            )
+        return ids.to_tensor(default_value=PAD_ID), max_tokens
+
+    def _prime(self, ids):
+        if self.context_length is not None:
+            return self.decoder.prime(ids, max_length=self.context_length)
+        return self.decoder.prime(ids)
+
+    def _generate(self, prompt, max_tokens, temperature, top_k, top_p, seed):
+        # An empty batch (TensorFlow Serving may send one) runs one empty prompt and
+        # returns no rows.
+        requests = tf.shape(prompt)[0]
+        prompt = tf.concat([prompt, [""]], 0)[: tf.maximum(requests, 1)]
+        batch = tf.shape(prompt)[0]
+
+        def per_row(value, dtype):
+            value = tf.cast(value, dtype)
+            value = tf.concat([value, tf.ones([1], dtype)], 0)[: tf.maximum(tf.size(value), 1)]
+            tf.debugging.assert_equal(
+                tf.logical_or(tf.equal(tf.size(value), 1), tf.equal(tf.size(value), batch)),
+                True, message="settings must have one value or one per prompt",
+            )
+            return tf.broadcast_to(value, [batch])
+
+        max_tokens = tf.maximum(per_row(max_tokens, tf.int32), 0)
+        ids, max_tokens = self._prompt_ids(prompt, max_tokens)
+        logits, state = self._prime(ids)
+        logits = logits + self.logit_bias
+        longest = tf.maximum(tf.reduce_max(tf.concat([max_tokens, [1]], 0)), 1)
+
+        def one_row(row):
+            row_logits, row_state, length, row_temperature, row_k, row_p, row_seed = row
+            row_state = tf.nest.map_structure(lambda tensor: tensor[None], row_state)
+            tokens = sample(
+                self._step, row_state, None, tf.maximum(length, 1), end_id=None,
+                temperature=row_temperature, top_k=row_k, top_p=row_p, seed=row_seed,
+                initial_logits=row_logits[None],
+            )[0]
+            tokens = tokens * tf.cast(tf.range(tf.shape(tokens)[0]) < length, tf.int32)
+            return tf.pad(tokens, [[0, longest - tf.shape(tokens)[0]]])
+
+        # One sampler per row: each row's random numbers come from its own seed only.
+        tokens = tf.map_fn(
+            one_row,
+            (logits, state, max_tokens, per_row(temperature, tf.float32),
+             per_row(top_k, tf.int32), per_row(top_p, tf.float32), per_row(seed, tf.int32)),
+            fn_output_signature=tf.TensorSpec([None], tf.int32),
+        )
+        tokens = tf.reshape(tokens, [batch, longest])[:requests]
+        return {"text": self.preprocessor.detokenize(tokens), "token_ids": tokens}
+
+    @tf.function(input_signature=[
+        _spec(tf.string, "prompt"), _spec(tf.int32, "max_tokens"),
+        _spec(tf.float32, "temperature"), _spec(tf.int32, "top_k"),
+        _spec(tf.float32, "top_p"), _spec(tf.int32, "seed"),
+    ])
+    def generate(self, prompt, max_tokens, temperature, top_k, top_p, seed):
+        """Generated text for each prompt, with every sampling setting.
+
+        Args:
+            prompt: string `[batch]`.
+            max_tokens: int32 `[batch]` or `[1]`, tokens to generate.
+            temperature: float32 `[batch]` or `[1]`; <= 0 is greedy.
+            top_k: int32 `[batch]` or `[1]`; 0 keeps every token.
+            top_p: float32 `[batch]` or `[1]`; 1.0 keeps every token.
+            seed: int32 `[batch]` or `[1]`.
+
+        Returns:
+            `{"text": string [batch], "token_ids": int32 [batch, max(max_tokens)]}`
+            (ids past a row's `max_tokens` are 0).
+        """
+        return self._generate(prompt, max_tokens, temperature, top_k, top_p, seed)
+
+    @tf.function(input_signature=[
+        _spec(tf.string, "prompt"), _spec(tf.int32, "max_tokens"),
+        _spec(tf.float32, "temperature"), _spec(tf.int32, "seed"),
+    ])
+    def serve(self, prompt, max_tokens, temperature, seed):
+        """The `serving_default` signature: `generate` with the export's top-k and top-p."""
+        outputs = self._generate(
+            prompt, max_tokens, temperature,
+            tf.constant([self.default_top_k], tf.int32),
+            tf.constant([self.default_top_p], tf.float32), seed,
+        )
+        return {"text": outputs["text"]}

@@ -1,0 +1,331 @@
+"""The language-model template: predict the next token of a running text (many-to-many).
+
+A `LanguageModelTask` owns a preprocessor (char / word / WordPiece subword
+tokens), a `seqzoo.zoo.LanguageModel` around a decoder from the zoo, and the
+recipe (Adam, gradient clipping, early stopping on the validation loss). It
+trains on fixed-length windows of the token stream, with truncated
+backpropagation through time for recurrent models (`--tbptt`), reports
+perplexity (and bits per character at character level), generates text with
+`seqzoo.tasks.common.samplers` through `LanguageModelGenerator`, and exports that
+generator as a SavedModel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqzoo.data.language_model_windows import (
+    encode_corpus,
+    independent_windows,
+    stateful_windows,
+)
+from seqzoo.data.text_preprocessor import TextPreprocessor
+from seqzoo.tasks.common import recipe
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.common.word_vector_init import initialise_embedding
+from seqzoo.tasks.language_model.config import LanguageModelConfig
+from seqzoo.tasks.language_model.generator import LanguageModelGenerator
+from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
+from seqzoo.zoo import LanguageModel, RecurrentDecoder, TransformerDecoder
+
+TASK = "language-model"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A named way to build a decoder from a config and a vocabulary size."""
+
+    description: str
+    build_decoder: Callable[[LanguageModelConfig, int], keras.layers.Layer]
+    recurrent: bool = True
+    # Whether --tbptt may carry the state across windows.
+    stateful: bool = True
+    # Adam's learning rate unless --learning-rate is given.
+    learning_rate: float = 3e-3
+
+
+def _recurrent(cell: str, min_layers: int = 1):
+    def build(config: LanguageModelConfig, vocabulary_size: int) -> keras.layers.Layer:
+        return RecurrentDecoder(
+            vocabulary_size,
+            embedding_dim=config.embedding_dim,
+            cell=cell,
+            units=config.units,
+            num_layers=max(min_layers, config.num_layers),
+            dropout=config.dropout,
+            tie_weights=config.tie_weights,
+        )
+
+    return build
+
+
+def _transformer(config: LanguageModelConfig, vocabulary_size: int) -> keras.layers.Layer:
+    if config.window > config.context_length:
+        raise UsageError(
+            f"--window {config.window} is longer than the Transformer's --context-length "
+            f"{config.context_length}; shorten the window or lengthen the context."
+        )
+    return TransformerDecoder(
+        vocabulary_size,
+        embedding_dim=config.embedding_dim,
+        num_layers=max(2, config.num_layers),
+        num_heads=config.num_heads,
+        intermediate_dim=4 * config.embedding_dim,
+        max_length=config.context_length,
+        dropout=config.dropout,
+        tie_weights=config.tie_weights,
+        norm_first=True,  # pre-norm trains stably without a warm-up (Xiong et al. 2020)
+    )
+
+
+# One line per architecture; `seqzoo archs language-model` lists them in this order.
+LANGUAGE_MODEL_ARCHITECTURES: dict[str, Architecture] = {
+    "rnn": Architecture("Elman RNN (tanh), the textbook recurrent network", _recurrent("rnn")),
+    # ReLU states with identity recurrence grow without bound over a long stream, and
+    # explode at 3e-3: the IRNN restarts every window and learns more slowly.
+    "irnn": Architecture("Elman RNN with ReLU and identity-initialised recurrence (Le et al. 2015); "
+                         "state reset every window", _recurrent("irnn"), stateful=False, learning_rate=3e-4),
+    "lstm": Architecture("LSTM (Hochreiter & Schmidhuber 1997), cuDNN-eligible", _recurrent("lstm")),
+    "gru": Architecture("GRU (Cho et al. 2014), cuDNN-eligible", _recurrent("gru")),
+    "stacked-lstm": Architecture("two or more stacked LSTM layers (--num-layers)", _recurrent("lstm", min_layers=2)),
+    "transformer": Architecture("causal Transformer decoder (GPT-style, pre-norm), learned positions", _transformer, recurrent=False),
+}
+
+
+def get_architecture(name: str) -> Architecture:
+    try:
+        return LANGUAGE_MODEL_ARCHITECTURES[name]
+    except KeyError:
+        known = ", ".join(LANGUAGE_MODEL_ARCHITECTURES)
+        raise UsageError(f"unknown architecture {name!r} for language-model; known: {known}.") from None
+
+
+def _chunks(text: str, size: int = 1 << 14) -> list[str]:
+    """A text in pieces that keep their newlines (for learning a vocabulary)."""
+    return [text[start : start + size] for start in range(0, len(text), size)]
+
+
+class LanguageModelTask:
+    """A next-token language model: preprocessor, zoo model and recipe, with fit /
+    evaluate / generate / save / load / export.
+
+    Args:
+        config: the run's `LanguageModelConfig`.
+        preprocessor: a `seqzoo.data.TextPreprocessor`.
+        model: a `seqzoo.zoo.LanguageModel`.
+
+    Examples:
+
+    >>> text = "abcabcabcabc\\n" * 20
+    >>> config = LanguageModelConfig(arch="gru", units=16, embedding_dim=8, window=10,
+    ...                              batch_size=4)
+    >>> task = LanguageModelTask.build(config, text)
+    >>> _ = task.fit(text, text, epochs=1, verbose=0)
+    >>> sorted(task.evaluate(text))
+    ['bits_per_char', 'loss', 'perplexity', 'tokens']
+    >>> len(task.generate(["abc"], max_tokens=5, seed=1)[0])
+    5
+    """
+
+    def __init__(self, config: LanguageModelConfig, preprocessor: TextPreprocessor, model: LanguageModel):
+        self.config = config
+        self.preprocessor = preprocessor
+        self.model = model
+        self._generator = None
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def build(cls, config: LanguageModelConfig, train_text: str) -> "LanguageModelTask":
+        """Learn the vocabulary from `train_text` and build the model."""
+        architecture = get_architecture(config.arch)
+        keras.utils.set_random_seed(config.seed)
+        texts = _chunks(train_text) if config.level == "char" else train_text.split("\n")
+        texts = [text for text in texts if text.strip()] or [train_text]
+        preprocessor = TextPreprocessor.adapt(
+            texts,
+            level=config.level,
+            max_vocabulary=config.max_vocabulary,
+            min_frequency=config.min_frequency,
+            lowercase=config.lowercase,
+        )
+        decoder = architecture.build_decoder(config, preprocessor.vocabulary_size)
+        model = LanguageModel(decoder, carry_state=cls.carries_state(config))
+        model.build((None, None))
+        coverage = initialise_embedding(decoder.embedding, config.word_vectors, preprocessor.vocabulary,
+                                        encoding=config.encoding, seed=config.seed, freeze=config.freeze_embeddings)
+        task = cls(config, preprocessor, model)
+        task.word_vector_coverage = coverage  # printed by the training job
+        return task
+
+    @staticmethod
+    def carries_state(config: LanguageModelConfig) -> bool:
+        architecture = get_architecture(config.arch)
+        return bool(config.tbptt) and architecture.recurrent and architecture.stateful
+
+    @staticmethod
+    def learning_rate(config: LanguageModelConfig) -> float:
+        if config.learning_rate is not None:
+            return config.learning_rate
+        return get_architecture(config.arch).learning_rate
+
+    # ----------------------------------------------------------------- data
+    def encode(self, text: str, source: str = "the text") -> np.ndarray:
+        """The token stream of a text (see `seqzoo.data.language_model_windows`)."""
+        return encode_corpus(self.preprocessor, text, source=source)
+
+    def dataset(self, ids: np.ndarray, shuffle: bool = False) -> tf.data.Dataset:
+        """Windows of the stream: stateful rows with TBPTT, independent windows otherwise."""
+        if self.carries_state(self.config):
+            return stateful_windows(ids, self.config.batch_size, self.config.window)
+        return independent_windows(
+            ids, self.config.window, self.config.batch_size, shuffle=shuffle, seed=self.config.seed
+        )
+
+    # ----------------------------------------------------------------- training
+    def compile(self) -> None:
+        clipnorm = self.config.clipnorm or None
+        self.model.compile(
+            optimizer=recipe.make_optimizer(self.learning_rate(self.config), clipnorm),
+            # Carried states live in variables whose batch size may change: no XLA.
+            jit_compile=False,
+        )
+
+    def fit(
+        self,
+        train_text: str,
+        valid_text: str,
+        run_dir: str | Path | None = None,
+        epochs: int | None = None,
+        verbose: int | str = "auto",
+    ) -> dict[str, list[float]]:
+        """Train with early stopping on the validation loss; returns the history.
+
+        With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
+        """
+        self.compile()
+        return recipe.fit_datasets(
+            self.model,
+            self.dataset(self.encode(train_text, "the training text"), shuffle=True),
+            self.dataset(self.encode(valid_text, "the validation text")),
+            run_dir, self.config.patience, epochs or self.config.epochs, verbose, self.config.time_budget,
+        )
+
+    # ----------------------------------------------------------------- evaluation
+    def evaluate(self, text: str, source: str = "the text") -> dict:
+        """Per-token loss (nats) and perplexity on `text`; bits per character at char level.
+
+        The text is read as the model was trained: one stream in windows, with
+        the state carried across windows under TBPTT. Every token but the
+        first is predicted once.
+        """
+        ids = self.encode(text, source)
+        if not self.model.compiled:  # keep a trained optimizer (its step count, its state)
+            self.compile()
+        loss = float(self.model.evaluate(self.dataset(ids), verbose=0, return_dict=True)["loss"])
+        metrics = {"loss": loss, "perplexity": math.exp(min(loss, 700.0)), "tokens": int(len(ids) - 1)}
+        if self.config.level == "char":
+            # A token is a character here, so nats per token / ln 2 = bits per character.
+            metrics["bits_per_char"] = loss / math.log(2)
+        return metrics
+
+    # ----------------------------------------------------------------- generation
+    @property
+    def generator(self) -> LanguageModelGenerator:
+        """The compiled generation function (the same one `export` saves)."""
+        if self._generator is None:
+            self._generator = LanguageModelGenerator(self.preprocessor, self.model.decoder)
+        return self._generator
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        max_tokens: int = 200,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        seed: int = 0,
+    ) -> list[str]:
+        """The continuation of each prompt (without the prompt).
+
+        Args:
+            prompts: strings, possibly empty (generation then starts a new paragraph).
+            max_tokens: tokens to generate per prompt.
+            temperature: softmax temperature; 0 is greedy decoding.
+            top_k: sample among the k most likely tokens (0: all).
+            top_p: sample among the most likely tokens holding this much
+                probability (1.0: all).
+            seed: the same seed gives the same text, whatever the batch.
+        """
+        return [text.decode("utf-8") for text in self.generate_ids(
+            prompts, max_tokens, temperature, top_k, top_p, seed
+        )["text"].numpy()]
+
+    def generate_ids(self, prompts, max_tokens=200, temperature=1.0, top_k=0, top_p=1.0, seed=0) -> dict:
+        """`generate`, also returning the token ids (`{"text", "token_ids"}` tensors)."""
+        if max_tokens < 0:
+            raise UsageError(f"--max-tokens must be 0 or more, got {max_tokens}.")
+        if not 0.0 < top_p <= 1.0:
+            raise UsageError(f"--top-p must lie in (0, 1], got {top_p}.")
+        if top_k < 0:
+            raise UsageError(f"--top-k must be 0 (off) or more, got {top_k}.")
+        return self.generator.generate(
+            tf.constant(list(prompts), tf.string),
+            tf.constant([max_tokens], tf.int32),
+            tf.constant([temperature], tf.float32),
+            tf.constant([top_k], tf.int32),
+            tf.constant([top_p], tf.float32),
+            tf.constant([seed], tf.int32),
+        )
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, run_dir: str | Path) -> None:
+        """Write config, vocabulary and the `.keras` model into `run_dir`."""
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_info(run_dir, TASK)
+        atomic_write_text(run_dir / "config.json", self.config.to_json() + "\n")
+        self.preprocessor.save(run_dir)
+        temporary = run_dir / ".model.keras.tmp.keras"
+        self.model.save(temporary)
+        temporary.replace(run_dir / "model.keras")
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "LanguageModelTask":
+        """Read a run directory written by `save` (the model is loaded in Keras safe mode)."""
+        run_dir = Path(run_dir)
+        read_run_info(run_dir, TASK)
+        config = read_config(run_dir, LanguageModelConfig)
+        preprocessor = TextPreprocessor.load(run_dir)
+        # Keras safe mode; not compiled: `fit` and `evaluate` compile after the freezing below.
+        model = load_keras_model(run_dir / "model.keras", compile=False)
+        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
+        if config.freeze_embeddings:
+            model.decoder.embedding.trainable = False
+        task = cls(config, preprocessor, model)
+        task.run_dir = run_dir  # the export's model card reads its metrics.json
+        return task
+
+    def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
+        """A SavedModel generating text from prompts, tokenisation included.
+
+        Signatures: `serving_default` (`prompt` string [batch], `max_tokens`
+        int32, `temperature` float32, `seed` int32, each [batch] or [1]) ->
+        `text` string [batch]; `generate` adds `top_k` int32 and `top_p`
+        float32 and also returns `token_ids`.
+        """
+        from seqzoo.tasks.common.export import save_servable
+        from seqzoo.tasks.common.model_card import model_card
+
+        generator = self.generator
+        signatures = {"serving_default": generator.serve, "generate": generator.generate}
+        card = model_card(TASK, self.config, get_architecture(self.config.arch).description,
+                          {"vocabulary": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None))
+        return save_servable(generator, signatures, export_dir, overwrite, card=card)

@@ -1,0 +1,304 @@
+"""The sentiment template: text classification (many-to-one), any number of classes.
+
+A `SentimentTask` owns a preprocessor (tokenizer + vocabulary), a classifier from the
+zoo, and its label names; `train_sentiment` is the whole job behind
+`seqzoo train sentiment`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqzoo.data.batching import encode_texts, make_dataset
+from seqzoo.data.readers import LabelledTexts
+from seqzoo.data.text_preprocessor import TextPreprocessor
+from seqzoo.tasks.common import recipe
+from seqzoo.tasks.sentiment.metrics import classification_metrics
+from seqzoo.tasks.sentiment.config import SentimentConfig
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.common.run_directory import (
+    atomic_write_json,
+    atomic_write_text,
+    read_config,
+    read_run_info,
+    write_run_info,
+)
+from seqzoo.zoo import RecurrentEncoder, SequenceClassifier, TransformerEncoder
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A named way to build a sequence encoder from a config and a vocabulary size."""
+
+    description: str
+    build_encoder: Callable[[SentimentConfig, int], keras.layers.Layer]
+    recurrent: bool = True
+
+
+def _recurrent(cell: str, bidirectional: bool = False, min_layers: int = 1):
+    def build(config: SentimentConfig, vocabulary_size: int) -> keras.layers.Layer:
+        return RecurrentEncoder(
+            vocabulary_size,
+            embedding_dim=config.embedding_dim,
+            cell=cell,
+            units=config.units,
+            num_layers=max(min_layers, config.num_layers),
+            bidirectional=bidirectional,
+            dropout=config.dropout,  # on the inputs of every recurrent layer
+            embedding=config.embedding,
+        )
+
+    return build
+
+
+def _transformer(config: SentimentConfig, vocabulary_size: int) -> keras.layers.Layer:
+    if config.embedding != "learned":
+        raise UsageError("the transformer architecture needs --embedding learned.")
+    return TransformerEncoder(
+        vocabulary_size,
+        embedding_dim=config.embedding_dim,
+        num_layers=max(2, config.num_layers),
+        num_heads=config.num_heads,
+        intermediate_dim=2 * config.units,
+        max_length=config.max_length,
+        dropout=config.dropout,
+    )
+
+
+# One line per architecture; `seqzoo archs sentiment` lists them in this order.
+SENTIMENT_ARCHITECTURES: dict[str, Architecture] = {
+    "rnn": Architecture("Elman RNN (tanh), the textbook recurrent network", _recurrent("rnn")),
+    "irnn": Architecture("Elman RNN with ReLU and identity-initialised recurrence (Le et al. 2015)", _recurrent("irnn")),
+    "lstm": Architecture("LSTM (Hochreiter & Schmidhuber 1997), cuDNN-eligible", _recurrent("lstm")),
+    "gru": Architecture("GRU (Cho et al. 2014), cuDNN-eligible", _recurrent("gru")),
+    "bilstm": Architecture("bidirectional LSTM, both final states concatenated", _recurrent("lstm", bidirectional=True)),
+    "bigru": Architecture("bidirectional GRU, both final states concatenated", _recurrent("gru", bidirectional=True)),
+    "stacked-lstm": Architecture("two or more stacked LSTM layers (--num-layers)", _recurrent("lstm", min_layers=2)),
+    "transformer": Architecture("Transformer encoder (Vaswani et al. 2017), learned positions", _transformer, recurrent=False),
+}
+
+
+def get_architecture(name: str) -> Architecture:
+    try:
+        return SENTIMENT_ARCHITECTURES[name]
+    except KeyError:
+        known = ", ".join(SENTIMENT_ARCHITECTURES)
+        raise UsageError(f"unknown architecture {name!r} for sentiment; known: {known}.") from None
+
+
+def sorted_label_names(labels: Sequence[str]) -> list[str]:
+    """Distinct labels, numerically when they are all integers ("2" before "10")."""
+    distinct = set(labels)
+    if all(label.lstrip("-").isdigit() for label in distinct):
+        return sorted(distinct, key=int)
+    return sorted(distinct)
+
+
+class SentimentTask:
+    """A text classifier: preprocessor, zoo model and label names, with fit / evaluate /
+    predict / save / load / export.
+
+    Args:
+        config: the run's `SentimentConfig`.
+        preprocessor: a `seqzoo.data.TextPreprocessor` (tokenizer and vocabulary).
+        model: a `seqzoo.zoo.SequenceClassifier` returning logits.
+        label_names: the class names, in the order of the model's outputs.
+
+    Examples:
+
+    >>> from seqzoo.data.readers import LabelledTexts
+    >>> data = LabelledTexts(["good film", "bad film", "a good one", "so bad"] * 4,
+    ...                      ["pos", "neg", "pos", "neg"] * 4, source="example")
+    >>> task = SentimentTask.build(SentimentConfig(arch="gru", units=8, embedding_dim=8), data)
+    >>> _ = task.fit(data, data, epochs=1, verbose=0)
+    >>> [prediction["label"] in ("neg", "pos") for prediction in task.predict(["good"])]
+    [True]
+    """
+
+    def __init__(self, config, preprocessor, model, label_names):
+        self.config = config
+        self.preprocessor = preprocessor
+        self.model = model
+        self.label_names = list(label_names)
+        self.word_vector_coverage = None  # set by `build` when config.word_vectors is given
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def build(cls, config: SentimentConfig, train: LabelledTexts) -> "SentimentTask":
+        """Learn the vocabulary and label set from `train` and build the model."""
+        architecture = get_architecture(config.arch)
+        keras.utils.set_random_seed(config.seed)
+        preprocessor = TextPreprocessor.adapt(
+            train.texts,
+            level=config.level,
+            max_vocabulary=config.max_vocabulary,
+            min_frequency=config.min_frequency,
+            lowercase=config.lowercase,
+        )
+        label_names = sorted_label_names(train.labels)
+        vectors = coverage = None
+        if config.word_vectors:
+            if config.embedding != "learned":
+                raise UsageError("--word-vectors needs --embedding learned.")
+            from seqzoo.data.word_vectors import load_word_vectors
+
+            vectors, coverage = load_word_vectors(
+                config.word_vectors, preprocessor.vocabulary, encoding=config.encoding, seed=config.seed
+            )
+            config.embedding_dim = int(vectors.shape[1])  # the file decides the width
+        encoder = architecture.build_encoder(config, preprocessor.vocabulary_size)
+        model = SequenceClassifier(
+            encoder, num_classes=len(label_names), pooling=config.pooling, dropout=config.dropout
+        )
+        if vectors is not None:
+            encoder.embedding.load_vectors(vectors)
+        if config.freeze_embeddings:
+            encoder.embedding.trainable = False
+        task = cls(config, preprocessor, model, label_names)
+        task.word_vector_coverage = coverage
+        return task
+
+    def clipnorm(self) -> float | None:
+        if self.config.clipnorm is not None:
+            return self.config.clipnorm or None
+        return 1.0 if get_architecture(self.config.arch).recurrent else None
+
+    # ----------------------------------------------------------------- data
+    def encode(self, texts: Sequence[str]) -> tf.RaggedTensor:
+        ids, _ = encode_texts(self.preprocessor, list(texts), max_length=self.config.max_length)
+        return ids
+
+    def label_ids(self, data: LabelledTexts) -> np.ndarray:
+        index = {name: i for i, name in enumerate(self.label_names)}
+        unknown = sorted(set(data.labels) - set(index))
+        if unknown:
+            from seqzoo.data.errors import DataError
+
+            raise DataError(
+                f"{data.source}: labels {', '.join(map(repr, unknown[:5]))} were not in the "
+                f"training data (known: {', '.join(self.label_names)})."
+            )
+        return np.asarray([index[label] for label in data.labels], dtype=np.int32)
+
+    def dataset(self, data: LabelledTexts, shuffle: bool = False) -> tf.data.Dataset:
+        return make_dataset(
+            self.encode(data.texts),
+            self.label_ids(data),
+            batch_size=self.config.batch_size,
+            shuffle=shuffle,
+            seed=self.config.seed,
+            bucketing=self.config.bucketing,
+        )
+
+    # ----------------------------------------------------------------- training
+    def compile(self) -> None:
+        self.model.compile(
+            optimizer=recipe.make_optimizer(self.config.learning_rate, self.clipnorm()),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+
+    def fit(
+        self,
+        train: LabelledTexts,
+        valid: LabelledTexts,
+        run_dir: str | Path | None = None,
+        epochs: int | None = None,
+        verbose: int | str = "auto",
+    ) -> dict[str, list[float]]:
+        """Train with early stopping on the validation loss; returns the history.
+
+        With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
+        """
+        self.compile()
+        return recipe.fit_datasets(
+            self.model, self.dataset(train, shuffle=True), self.dataset(valid), run_dir,
+            self.config.patience, epochs or self.config.epochs, verbose, self.config.time_budget,
+        )
+
+    # ----------------------------------------------------------------- inference
+    def predict_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities [len(texts), num_classes], in the order of `label_names`."""
+        if not texts:
+            return np.zeros((0, len(self.label_names)), np.float32)
+        dataset = make_dataset(
+            self.encode(texts), None, batch_size=self.config.batch_size, bucketing=False
+        )
+        logits = self.model.predict(dataset, verbose=0)
+        return tf.nn.softmax(logits).numpy()
+
+    def predict(self, texts: Sequence[str]) -> list[dict]:
+        """One `{"text", "label", "probabilities": {label: p}}` per text."""
+        probabilities = self.predict_probabilities(texts)
+        return [
+            {
+                "text": text,
+                "label": self.label_names[int(np.argmax(row))],
+                "probabilities": {name: float(p) for name, p in zip(self.label_names, row)},
+            }
+            for text, row in zip(texts, probabilities)
+        ]
+
+    def evaluate(self, data: LabelledTexts) -> dict:
+        """Accuracy, macro-F1, per-class F1 and the confusion matrix on `data`."""
+        true_ids = self.label_ids(data)
+        predicted = np.argmax(self.predict_probabilities(data.texts), axis=-1)
+        return classification_metrics(true_ids, predicted, self.label_names)
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, run_dir: str | Path) -> None:
+        """Write config, vocabulary, labels and the `.keras` model into `run_dir`."""
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_info(run_dir, "sentiment")
+        atomic_write_text(run_dir / "config.json", self.config.to_json() + "\n")
+        self.preprocessor.save(run_dir)
+        atomic_write_text(run_dir / "labels.txt", "".join(f"{name}\n" for name in self.label_names))
+        temporary = run_dir / ".model.keras.tmp.keras"
+        self.model.save(temporary)
+        temporary.replace(run_dir / "model.keras")
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "SentimentTask":
+        """Read a run directory written by `save` (the model is loaded in Keras safe mode)."""
+        run_dir = Path(run_dir)
+        read_run_info(run_dir, "sentiment")
+        config = read_config(run_dir, SentimentConfig)
+        preprocessor = TextPreprocessor.load(run_dir)
+        label_names = (run_dir / "labels.txt").read_text(encoding="utf-8").splitlines()
+        # Keras safe mode; not compiled: `fit` compiles after the freezing below, so the saved
+        # optimizer never meets a different set of trainable weights (and predicting needs none).
+        model = load_keras_model(run_dir / "model.keras", compile=False)
+        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
+        if config.freeze_embeddings and getattr(model.encoder, "embedding", None) is not None:
+            model.encoder.embedding.trainable = False
+        task = cls(config, preprocessor, model, label_names)
+        task.run_dir = run_dir  # the export's model card reads its metrics.json
+        return task
+
+    def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
+        """A SavedModel: raw strings in (`text`), `label` and `probabilities` out."""
+        from seqzoo.tasks.common.export import export_classifier
+        from seqzoo.tasks.common.model_card import model_card
+
+        card = model_card(
+            "sentiment", self.config, get_architecture(self.config.arch).description,
+            {"vocabulary": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None),
+            labels=self.label_names,
+        )
+        return export_classifier(
+            self.preprocessor,
+            self.model,
+            self.label_names,
+            self.config.max_length,
+            export_dir,
+            overwrite=overwrite,
+            card=card,
+        )

@@ -1,0 +1,81 @@
+"""Command-line parts of the translation template (no TensorFlow at import)."""
+
+from __future__ import annotations
+
+import json
+
+from seqzoo.tasks.translation.config import TranslationConfig
+
+CONFIG = TranslationConfig
+JOBS = "seqzoo.tasks.translation.jobs"
+
+
+def _add(group, parser, flag, **kwargs) -> None:
+    # Another task may already offer the same evaluate flag with the same meaning.
+    if flag not in parser._option_string_actions:
+        group.add_argument(flag, **kwargs)
+
+
+def add_evaluate_flags(parser) -> None:
+    group = parser.add_argument_group("translation")
+    _add(group, parser, "--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
+    _add(group, parser, "--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
+    _add(group, parser, "--source-column", help="column holding the source sentence (default: the run's)")
+    _add(group, parser, "--target-column", help="column holding the translation (default: the run's)")
+
+
+def add_commands(commands) -> None:
+    translate = commands.add_parser("translate", help="translate texts with a translation run directory")
+    translate.add_argument("run_dir", help="a run directory made by `seqzoo train translation`")
+    translate.add_argument("texts", nargs="*", help="sentences to translate")
+    translate.add_argument("--file", help="a plain text file, one sentence per line")
+    translate.add_argument("--encoding", default="utf-8", help="encoding of --file (default: utf-8)")
+    translate.add_argument("--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
+    translate.add_argument("--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
+    translate.add_argument("--n-best", type=int, default=1, help="print the N best translations (default: 1)")
+    translate.add_argument("--greedy", action="store_true", help="greedy decoding instead of beam search")
+    translate.add_argument("--attention-plot", metavar="PNG",
+                           help="write the attention heat map (several texts: PNG-1.png, PNG-2.png, ...)")
+    translate.add_argument("--attention-heads", action="store_true",
+                           help="with --attention-plot: one map per head (Transformer) instead of their mean")
+    translate.add_argument("--json", action="store_true", help="print one JSON object per text")
+    translate.set_defaults(handler=command_translate)
+
+
+def command_translate(args) -> int:
+    from pathlib import Path
+
+    from seqzoo.tasks.common.errors import UsageError
+    from seqzoo.tasks.translation.task import TranslationTask
+
+    texts = list(args.texts)
+    if args.file:
+        from seqzoo.data.readers import read_texts
+
+        texts += read_texts(args.file, encoding=args.encoding)
+    if not texts:
+        raise UsageError("give sentences to translate as arguments or with --file.")
+    task = TranslationTask.load(args.run_dir)
+    results = task.translate(texts, beam_size=args.beam_size, length_penalty=args.length_penalty,
+                             n_best=args.n_best, greedy=args.greedy, return_attention=bool(args.attention_plot),
+                             per_head=args.attention_heads)
+    for index, result in enumerate(results, start=1):
+        if args.attention_plot:
+            from seqzoo.tasks.translation.attention_plots import plot_attention, plot_attention_heads
+
+            path = Path(args.attention_plot)
+            if len(results) > 1:
+                path = path.with_name(f"{path.stem}-{index}{path.suffix or '.png'}")
+            plot = plot_attention_heads if args.attention_heads else plot_attention
+            plot(result.pop("attention"), result["source_tokens"], result["output_tokens"],
+                 path, title=result["source"])
+            result["attention_plot"] = str(path)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+        elif args.n_best > 1:
+            print(result["source"])
+            for text, score in result["translations"]:
+                print(f"  {score:8.4f}  {text}")
+        else:
+            print(result["translation"])
+    return 0
