@@ -4,15 +4,15 @@ import keras
 from keras import ops
 
 from seqzoo.zoo.bahdanau_attention import BahdanauAttention
+from seqzoo.zoo.cell_registry import recurrent_layer
 from seqzoo.zoo.luong_attention import LuongAttention
-from seqzoo.zoo.recurrent_encoder import RECURRENT_LAYERS
-from seqzoo.zoo.token_embedding import TokenEmbedding
+from seqzoo.zoo.recurrent_token_layer import RecurrentTokenLayer
 
 ATTENTIONS = ("bahdanau", "luong")
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
-class AttentionDecoder(keras.layers.Layer):
+class AttentionDecoder(RecurrentTokenLayer):
     """Predicts the next target token from a recurrent state and attention over the source.
 
     At target position `t` the recurrent layer reads the previous token, giving `h_t`;
@@ -77,17 +77,11 @@ class AttentionDecoder(keras.layers.Layer):
         dropout=0.0,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if cell not in RECURRENT_LAYERS:
-            raise ValueError(f"cell must be one of {sorted(RECURRENT_LAYERS)}, got {cell!r}.")
+        # === Layers (RecurrentTokenLayer makes the embedding and keeps the shared config) ===
+        super().__init__(vocabulary_size, embedding_dim, cell, units, **kwargs)
         if attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}.")
-
-        # === Layers ===
-        self.embedding = TokenEmbedding(
-            vocabulary_size, embedding_dim, dtype=self.dtype_policy, name="token_embedding"
-        )
-        self.recurrent_layer = RECURRENT_LAYERS[cell](units, name=cell)
+        self.recurrent_layer = recurrent_layer(cell, units, name=cell)
         if attention == "bahdanau":
             self.attention = BahdanauAttention(attention_units or units, name="attention")
         else:
@@ -101,19 +95,11 @@ class AttentionDecoder(keras.layers.Layer):
             vocabulary_size, dtype=self.dtype_policy, name="output_projection"
         )
 
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.embedding_dim = embedding_dim
-        self.cell = cell
-        self.units = units
+        # === Config (beyond RecurrentTokenLayer's) ===
         self.attention_type = attention
         self.attention_units = attention_units
         self.dropout = dropout
         self.encoder_dim = None
-
-    @property
-    def states_per_layer(self):
-        return 2 if self.cell == "lstm" else 1
 
     def build(self, token_ids_shape, encoder_outputs_shape=None, *args, **kwargs):
         self.encoder_dim = encoder_outputs_shape[-1] if encoder_outputs_shape else self.units
@@ -152,11 +138,7 @@ class AttentionDecoder(keras.layers.Layer):
         return_attention=False,
     ):
         token_ids = ops.cast(token_ids, "int32")
-        real = ops.not_equal(token_ids, 0)
-        # cuDNN rejects a row without any real step; such a row keeps its first step.
-        empty = ops.logical_not(ops.any(real, axis=1, keepdims=True))
-        first = ops.expand_dims(ops.equal(ops.arange(ops.shape(token_ids)[1]), 0), 0)
-        mask = ops.logical_or(real, ops.logical_and(empty, first))
+        mask = self._recurrent_mask(token_ids)
         x = self.embedding_dropout(self.embedding(token_ids), training=training)
         outputs, *_ = self.recurrent_layer(
             x, mask=mask, initial_state=self._check_state(initial_state), training=training
@@ -215,10 +197,6 @@ class AttentionDecoder(keras.layers.Layer):
         config = super().get_config()
         config.update(
             {
-                "vocabulary_size": self.vocabulary_size,
-                "embedding_dim": self.embedding_dim,
-                "cell": self.cell,
-                "units": self.units,
                 "attention": self.attention_type,
                 "attention_units": self.attention_units,
                 "dropout": self.dropout,

@@ -1,7 +1,9 @@
-"""What every score-based attention does after scoring: mask, softmax, weighted sum.
+"""What every score-based attention does around scoring: mask, softmax, weighted sum.
 
 `BahdanauAttention` (additive) and `LuongAttention` (dot, general) differ only in how a
-query scores each source position; this is the part they share.
+query scores each source position; this is the part they share: `read_out` turns scores
+into weights and a context, and `attend` runs a score function for one query per row or
+for a sequence of them.
 """
 
 from keras import ops
@@ -37,4 +39,41 @@ def read_out(scores, values, source_mask=None):
         scores = ops.where(ops.expand_dims(ops.cast(source_mask, "bool"), 1), scores, MASKED_SCORE)
     weights = ops.softmax(scores, axis=-1)
     context = ops.einsum("bts,bsd->btd", ops.cast(weights, values.dtype), values)
+    return context, weights
+
+
+def attend(score, query, keys, values, source_mask=None):
+    """Scores `query` against `keys` with `score` and reads the context out of `values`.
+
+    Args:
+        score: `score(query [batch, time, query_dim], keys) -> float32 scores [batch,
+            time, source]`, the attention's own part.
+        query: `[batch, query_dim]` (one decoder step) or `[batch, time, query_dim]`
+            (every target position at once).
+        keys: what `score` compares the queries with, one per source position.
+        values: `[batch, source, dim]`, what is averaged.
+        source_mask: optional `[batch, source]`, True (or 1) for real positions.
+
+    Returns:
+        `(context [batch, (time,) dim], weights [batch, (time,) source])`, without the
+        time axis for a `[batch, query_dim]` query.
+
+    Examples:
+
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> def dot(query, keys):
+    ...     return ops.einsum("btq,bsq->bts", query, keys)
+    >>> values = np.arange(6, dtype="float32").reshape(1, 3, 2)
+    >>> query = np.zeros((1, 2), "float32")  # one step: no time axis
+    >>> context, weights = attend(dot, query, values, values, np.array([[1, 1, 0]]))
+    >>> np.asarray(weights).tolist(), np.asarray(context).tolist()
+    ([[0.5, 0.5, 0.0]], [[1.0, 2.0]])
+    """
+    single = len(query.shape) == 2
+    if single:
+        query = ops.expand_dims(query, 1)
+    context, weights = read_out(score(query, keys), values, source_mask)
+    if single:
+        return context[:, 0], weights[:, 0]
     return context, weights

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from seqzoo.zoo.attention_readout import read_out
+from seqzoo.zoo.attention_readout import attend
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
@@ -69,16 +69,12 @@ class BahdanauAttention(keras.layers.Layer):
     def call(self, query, values, source_mask=None, keys=None):
         if keys is None:
             keys = self.project_keys(values)
-        single = len(query.shape) == 2
-        if single:
-            query = ops.expand_dims(query, 1)
+        return attend(self._scores, query, keys, values, source_mask)
+
+    def _scores(self, query, keys):
         projected = ops.matmul(query, ops.cast(self.W_query, query.dtype))  # [b, t, units]
         hidden = ops.tanh(ops.expand_dims(projected, 2) + ops.expand_dims(keys, 1))
-        scores = ops.cast(ops.einsum("btsu,u->bts", hidden, ops.cast(self.v, hidden.dtype)), "float32")
-        context, weights = read_out(scores, values, source_mask)
-        if single:
-            return context[:, 0], weights[:, 0]
-        return context, weights
+        return ops.cast(ops.einsum("btsu,u->bts", hidden, ops.cast(self.v, hidden.dtype)), "float32")
 
     def compute_mask(self, *args, **kwargs):
         # The source mask is an argument; outputs carry no Keras mask.

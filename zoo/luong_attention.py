@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from seqzoo.zoo.attention_readout import read_out
+from seqzoo.zoo.attention_readout import attend
 
 SCORES = ("general", "dot")
 
@@ -74,14 +74,10 @@ class LuongAttention(keras.layers.Layer):
     def call(self, query, values, source_mask=None, keys=None):
         if keys is None:
             keys = self.project_keys(values)
-        single = len(query.shape) == 2
-        if single:
-            query = ops.expand_dims(query, 1)
-        scores = ops.cast(ops.einsum("btq,bsq->bts", query, keys), "float32")
-        context, weights = read_out(scores, values, source_mask)
-        if single:
-            return context[:, 0], weights[:, 0]
-        return context, weights
+        return attend(self._scores, query, keys, values, source_mask)
+
+    def _scores(self, query, keys):
+        return ops.cast(ops.einsum("btq,bsq->bts", query, keys), "float32")
 
     def compute_mask(self, *args, **kwargs):
         # The source mask is an argument; outputs carry no Keras mask.

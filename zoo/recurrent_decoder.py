@@ -3,12 +3,12 @@
 import keras
 from keras import ops
 
-from seqzoo.zoo.recurrent_encoder import RECURRENT_LAYERS
-from seqzoo.zoo.token_embedding import TokenEmbedding
+from seqzoo.zoo.cell_registry import recurrent_layer
+from seqzoo.zoo.recurrent_token_layer import RecurrentTokenLayer
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
-class RecurrentDecoder(keras.layers.Layer):
+class RecurrentDecoder(RecurrentTokenLayer):
     """Predicts the next token with a stack of recurrent layers.
 
     The decoder has two faces that share every weight:
@@ -89,27 +89,16 @@ class RecurrentDecoder(keras.layers.Layer):
         tie_weights=False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if cell not in RECURRENT_LAYERS:
-            raise ValueError(
-                f"cell must be one of {sorted(RECURRENT_LAYERS)}, got {cell!r}."
-            )
+        # === Layers (RecurrentTokenLayer makes the embedding and keeps the shared config) ===
+        super().__init__(vocabulary_size, embedding_dim, cell, units, **kwargs)
         if num_layers < 1:
             raise ValueError(f"num_layers must be at least 1, got {num_layers}.")
-
-        # === Layers ===
-        self.embedding = TokenEmbedding(
-            vocabulary_size,
-            embedding_dim,
-            dtype=self.dtype_policy,
-            name="token_embedding",
-        )
         self.dropout_layers = [
             keras.layers.Dropout(dropout, name=f"dropout_{index}")
             for index in range(num_layers + 1)
         ]
         self.recurrent_layers = [
-            RECURRENT_LAYERS[cell](units, name=f"{cell}_{index}")
+            recurrent_layer(cell, units, name=f"{cell}_{index}")
             for index in range(num_layers)
         ]
         self.tied_projection = None
@@ -126,19 +115,10 @@ class RecurrentDecoder(keras.layers.Layer):
                 vocabulary_size, dtype=self.dtype_policy, name="output_projection"
             )
 
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.embedding_dim = embedding_dim
-        self.cell = cell
-        self.units = units
+        # === Config (beyond RecurrentTokenLayer's) ===
         self.num_layers = num_layers
         self.dropout = dropout
         self.tie_weights = tie_weights
-
-    @property
-    def states_per_layer(self):
-        """2 for an LSTM (h and c), 1 otherwise."""
-        return 2 if self.cell == "lstm" else 1
 
     def build(self, token_ids_shape):
         token_ids_shape = tuple(token_ids_shape)
@@ -160,7 +140,7 @@ class RecurrentDecoder(keras.layers.Layer):
 
     def call(self, token_ids, initial_state=None, training=None):
         token_ids = ops.cast(token_ids, "int32")
-        mask = self._mask(token_ids)
+        mask = self._recurrent_mask(token_ids)
         outputs, states = self._recur(token_ids, mask, initial_state, training)
         return self._logits(outputs), states
 
@@ -198,7 +178,7 @@ class RecurrentDecoder(keras.layers.Layer):
         """
         token_ids = ops.cast(token_ids, "int32")
         self._build_once((None, None))
-        mask = self._mask(token_ids)
+        mask = self._recurrent_mask(token_ids)
         outputs, states = self._recur(token_ids, mask, initial_state, False)
         last = ops.maximum(ops.sum(ops.cast(mask, "int32"), axis=1) - 1, 0)
         last_outputs = ops.take_along_axis(
@@ -220,17 +200,6 @@ class RecurrentDecoder(keras.layers.Layer):
         if not self.built:
             self.build(token_ids_shape)
             self.built = True
-
-    @staticmethod
-    def _mask(token_ids):
-        real = ops.not_equal(token_ids, 0)
-        # cuDNN rejects a row without any real step, so such a row keeps its
-        # first (padding) step, as in RecurrentEncoder; other rows are unchanged.
-        empty_rows = ops.logical_not(ops.any(real, axis=1, keepdims=True))
-        first_step = ops.expand_dims(
-            ops.equal(ops.arange(ops.shape(token_ids)[1]), 0), 0
-        )
-        return ops.logical_or(real, ops.logical_and(empty_rows, first_step))
 
     def _recur(self, token_ids, mask, initial_state, training):
         if initial_state is not None and (
@@ -283,10 +252,6 @@ class RecurrentDecoder(keras.layers.Layer):
         config = super().get_config()
         config.update(
             {
-                "vocabulary_size": self.vocabulary_size,
-                "embedding_dim": self.embedding_dim,
-                "cell": self.cell,
-                "units": self.units,
                 "num_layers": self.num_layers,
                 "dropout": self.dropout,
                 "tie_weights": self.tie_weights,

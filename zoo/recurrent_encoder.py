@@ -3,65 +3,15 @@
 import keras
 from keras import ops
 
-from seqzoo.zoo.elman_cell import ElmanCell
-from seqzoo.zoo.irnn_cell import IRNNCell
-from seqzoo.zoo.token_embedding import TokenEmbedding
-
-
-def _lstm(units, name):
-    # Keras runs LSTM and GRU on the fused cuDNN kernel only with these
-    # settings: activation tanh, recurrent_activation sigmoid, use_bias True,
-    # recurrent_dropout 0, unroll False (and, for GRU, reset_after True).
-    # Any other value silently falls back to a loop several times slower on
-    # a GPU. cuDNN also needs right-padded masks with at least one real step
-    # per row, which `RecurrentEncoder.call` guarantees.
-    return keras.layers.LSTM(
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        recurrent_dropout=0.0,
-        unroll=False,
-        return_sequences=True,
-        return_state=True,
-        name=name,
-    )
-
-
-def _gru(units, name):
-    # Same cuDNN conditions as `_lstm`, plus reset_after=True.
-    return keras.layers.GRU(
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        recurrent_dropout=0.0,
-        unroll=False,
-        reset_after=True,
-        return_sequences=True,
-        return_state=True,
-        name=name,
-    )
-
-
-def _elman(units, name):
-    return keras.layers.RNN(
-        ElmanCell(units), return_sequences=True, return_state=True, name=name
-    )
-
-
-def _irnn(units, name):
-    return keras.layers.RNN(
-        IRNNCell(units), return_sequences=True, return_state=True, name=name
-    )
-
-
-# Cell name -> factory of a Keras recurrent layer (sequence -> (outputs, *states)).
-RECURRENT_LAYERS = {"lstm": _lstm, "gru": _gru, "rnn": _elman, "irnn": _irnn}
+# `RECURRENT_LAYERS` lives in `seqzoo.zoo.cell_registry`; it stays importable from here,
+# where it used to be defined.
+from seqzoo.zoo.cell_registry import RECURRENT_LAYERS  # noqa: F401 (re-export)
+from seqzoo.zoo.cell_registry import recurrent_layer
+from seqzoo.zoo.recurrent_token_layer import RecurrentTokenLayer
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
-class RecurrentEncoder(keras.layers.Layer):
+class RecurrentEncoder(RecurrentTokenLayer):
     """Encodes token ids with a stack of (bidirectional) recurrent layers.
 
     `token_ids [batch, time]` (int, 0 = padding) become an embedding, then
@@ -139,40 +89,26 @@ class RecurrentEncoder(keras.layers.Layer):
         embedding="learned",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if cell not in RECURRENT_LAYERS:
-            raise ValueError(
-                f"cell must be one of {sorted(RECURRENT_LAYERS)}, got {cell!r}."
-            )
+        # === Layers (RecurrentTokenLayer makes the embedding and keeps the shared config) ===
+        super().__init__(
+            vocabulary_size, embedding_dim, cell, units, embedding_mode=embedding, **kwargs
+        )
         if num_layers < 1:
             raise ValueError(f"num_layers must be at least 1, got {num_layers}.")
-
-        # === Layers ===
-        self.embedding = TokenEmbedding(
-            vocabulary_size,
-            embedding_dim,
-            mode=embedding,
-            dtype=self.dtype_policy,
-            name="token_embedding",
-        )
         self.dropout_layers = []
         self.recurrent_layers = []
         for index in range(num_layers):
             self.dropout_layers.append(
                 keras.layers.Dropout(dropout, name=f"dropout_{index}")
             )
-            layer = RECURRENT_LAYERS[cell](units, name=f"{cell}_{index}")
+            layer = recurrent_layer(cell, units, name=f"{cell}_{index}")
             if bidirectional:
                 layer = keras.layers.Bidirectional(
                     layer, name=f"bidirectional_{cell}_{index}"
                 )
             self.recurrent_layers.append(layer)
 
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.embedding_dim = embedding_dim
-        self.cell = cell
-        self.units = units
+        # === Config (beyond RecurrentTokenLayer's) ===
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
@@ -192,14 +128,7 @@ class RecurrentEncoder(keras.layers.Layer):
 
     def call(self, token_ids, training=None):
         real = ops.not_equal(token_ids, 0)
-        # cuDNN rejects a row without any real step (an empty text), so such
-        # a row keeps its first (padding) step; other rows are unchanged.
-        empty_rows = ops.logical_not(ops.any(real, axis=1, keepdims=True))
-        first_step = ops.expand_dims(
-            ops.equal(ops.arange(ops.shape(token_ids)[1]), 0), 0
-        )
-        mask = ops.logical_or(real, ops.logical_and(empty_rows, first_step))
-
+        mask = self._recurrent_mask(token_ids)
         x = self.embedding(token_ids)
         for dropout, layer in zip(self.dropout_layers, self.recurrent_layers):
             x = dropout(x, training=training)
@@ -217,17 +146,12 @@ class RecurrentEncoder(keras.layers.Layer):
         return outputs, list(states)
 
     def compute_mask(self, token_ids, mask=None):
-        states_per_layer = 2 if self.cell == "lstm" else 1
-        return ops.not_equal(token_ids, 0), [None] * states_per_layer
+        return ops.not_equal(token_ids, 0), [None] * self.states_per_layer
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "vocabulary_size": self.vocabulary_size,
-                "embedding_dim": self.embedding_dim,
-                "cell": self.cell,
-                "units": self.units,
                 "num_layers": self.num_layers,
                 "bidirectional": self.bidirectional,
                 "dropout": self.dropout,

@@ -4,13 +4,12 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqzoo.zoo.position_embedding import PositionEmbedding
-from seqzoo.zoo.token_embedding import TokenEmbedding
 from seqzoo.zoo.transformer_decoder_block import TransformerDecoderBlock
+from seqzoo.zoo.transformer_stack import TransformerStack
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
-class TransformerDecoder(keras.layers.Layer):
+class TransformerDecoder(TransformerStack):
     """Predicts the next token with causal self-attention (the decoder of Vaswani et al.).
 
     Token vectors plus learned position vectors pass through `num_layers`
@@ -107,73 +106,28 @@ class TransformerDecoder(keras.layers.Layer):
         norm_first=False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if embedding_dim % num_heads:
-            raise ValueError(
-                f"embedding_dim={embedding_dim} must be divisible by "
-                f"num_heads={num_heads}."
-            )
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be at least 1, got {num_layers}.")
-
-        # === Layers ===
-        self.embedding = TokenEmbedding(
-            vocabulary_size,
-            embedding_dim,
-            dtype=self.dtype_policy,
-            name="token_embedding",
+        # === Layers (TransformerStack makes those before the output layer) ===
+        super().__init__(
+            vocabulary_size, embedding_dim, num_layers, num_heads, intermediate_dim,
+            max_length, dropout, norm_first,
+            block_class=TransformerDecoderBlock, block_name="decoder_block",
+            block_options={"cross_attention": cross_attention}, **kwargs,
         )
-        self.position_embedding = PositionEmbedding(
-            max_length, dtype=self.dtype_policy, name="position_embedding"
-        )
-        self.embedding_dropout = keras.layers.Dropout(
-            dropout, name="embedding_dropout"
-        )
-        self.blocks = [
-            TransformerDecoderBlock(
-                num_heads,
-                intermediate_dim,
-                dropout=dropout,
-                norm_first=norm_first,
-                cross_attention=cross_attention,
-                dtype=self.dtype_policy,
-                name=f"decoder_block_{index}",
-            )
-            for index in range(num_layers)
-        ]
-        # Pre-norm blocks leave their residual stream unnormalised.
-        self.final_norm = None
-        if norm_first:
-            self.final_norm = keras.layers.LayerNormalization(
-                epsilon=1e-5, dtype=self.dtype_policy, name="final_norm"
-            )
         self.output_projection = None
         if not tie_weights:
             self.output_projection = keras.layers.Dense(
                 vocabulary_size, dtype=self.dtype_policy, name="output_projection"
             )
 
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.embedding_dim = embedding_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.max_length = max_length
-        self.dropout = dropout
+        # === Config (beyond TransformerStack's) ===
         self.cross_attention = cross_attention
         self.tie_weights = tie_weights
-        self.norm_first = norm_first
 
     @property
     def head_dim(self):
         return self.embedding_dim // self.num_heads
 
     def build(self, token_ids_shape, encoder_outputs_shape=None, encoder_mask_shape=None):
-        token_ids_shape = tuple(token_ids_shape)
-        self.embedding.build(token_ids_shape)
-        shape = token_ids_shape + (self.embedding_dim,)
-        self.position_embedding.build(shape)
         self.encoder_dim = None
         if self.cross_attention:
             # The width of the encoder outputs sizes the cross-attention keys.
@@ -181,10 +135,7 @@ class TransformerDecoder(keras.layers.Layer):
                 encoder_outputs_shape[-1] if encoder_outputs_shape else self.embedding_dim
             )
             encoder_outputs_shape = (None, None, self.encoder_dim)
-        for block in self.blocks:
-            block.build(shape, encoder_outputs_shape)
-        if self.final_norm is not None:
-            self.final_norm.build(shape)
+        shape = self._build_stack(token_ids_shape, encoder_outputs_shape)
         if self.output_projection is not None:
             self.output_projection.build(shape)
         else:
@@ -214,9 +165,7 @@ class TransformerDecoder(keras.layers.Layer):
     def _hidden(self, token_ids, encoder_outputs, encoder_mask, training, return_key_value):
         token_ids = ops.cast(token_ids, "int32")
         padding_mask = ops.not_equal(token_ids, 0)
-        x = self.embedding(token_ids)
-        x = x + self.position_embedding(x)
-        x = self.embedding_dropout(x, training=training)
+        x = self._embed(token_ids, training)
         key_values = []
         for block in self.blocks:
             x = block(
@@ -230,9 +179,7 @@ class TransformerDecoder(keras.layers.Layer):
             if return_key_value:
                 x, key_value = x
                 key_values.append(key_value)
-        if self.final_norm is not None:
-            x = self.final_norm(x)
-        return x, key_values
+        return self._apply_final_norm(x), key_values
 
     def call(self, token_ids, encoder_outputs=None, encoder_mask=None, training=None):
         self._check_encoder(encoder_outputs)
@@ -428,9 +375,7 @@ class TransformerDecoder(keras.layers.Layer):
             )
             weights = rest[0] if rest else None
             new_key_values.append(ops.stack([keys, values], axis=1))
-        if self.final_norm is not None:
-            x = self.final_norm(x)
-        logits = self._logits(x[:, 0])
+        logits = self._logits(self._apply_final_norm(x)[:, 0])
 
         new_cache = dict(cache)
         new_cache["key_value"] = ops.stack(new_key_values, axis=1)
@@ -447,17 +392,9 @@ class TransformerDecoder(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "embedding_dim": self.embedding_dim,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "max_length": self.max_length,
-                "dropout": self.dropout,
-                "cross_attention": self.cross_attention,
-                "tie_weights": self.tie_weights,
-                "norm_first": self.norm_first,
-            }
+            {"cross_attention": self.cross_attention, "tie_weights": self.tie_weights}
         )
+        # Keys in the order of the configs this decoder saved before it shared
+        # TransformerStack's: norm_first last.
+        config["norm_first"] = config.pop("norm_first")
         return config

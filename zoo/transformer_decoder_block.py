@@ -6,10 +6,11 @@ import keras
 from keras import ops
 
 from seqzoo.zoo.attention_readout import MASKED_SCORE
+from seqzoo.zoo.transformer_block import TransformerBlock
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
-class TransformerDecoderBlock(keras.layers.Layer):
+class TransformerDecoderBlock(TransformerBlock):
     """Causal self-attention, optional cross-attention, then a feed-forward network.
 
     Each sublayer has a residual connection and layer normalisation, after
@@ -85,13 +86,15 @@ class TransformerDecoderBlock(keras.layers.Layer):
         cross_attention=False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.activation = keras.activations.get(activation)
-        self.norm_first = norm_first
-        self.layer_norm_epsilon = layer_norm_epsilon
+        super().__init__(
+            num_heads,
+            intermediate_dim,
+            dropout=dropout,
+            activation=activation,
+            norm_first=norm_first,
+            layer_norm_epsilon=layer_norm_epsilon,
+            **kwargs,
+        )
         self.cross_attention = cross_attention
 
     def _heads_dense(self, name, head_dim):
@@ -114,21 +117,9 @@ class TransformerDecoderBlock(keras.layers.Layer):
             name=name,
         )
 
-    def _norm(self, name, shape):
-        layer = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
-        )
-        layer.build(shape)
-        return layer
-
     def build(self, inputs_shape, encoder_outputs_shape=None):
         inputs_shape = tuple(inputs_shape)
-        feature_size = inputs_shape[-1]
-        if feature_size % self.num_heads:
-            raise ValueError(
-                f"The feature size {feature_size} must be divisible by "
-                f"num_heads={self.num_heads}."
-            )
+        feature_size = self._feature_size(inputs_shape)
         head_dim = feature_size // self.num_heads
         self.head_dim = head_dim
         heads_shape = inputs_shape[:-1] + (self.num_heads, head_dim)
@@ -156,18 +147,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
             self.cross_output.build(heads_shape)
             self.cross_attention_norm = self._norm("cross_attention_norm", inputs_shape)
 
-        self.intermediate_dense = keras.layers.Dense(
-            self.intermediate_dim,
-            activation=self.activation,
-            dtype=self.dtype_policy,
-            name="intermediate_dense",
-        )
-        self.intermediate_dense.build(inputs_shape)
-        self.output_dense = keras.layers.Dense(
-            feature_size, dtype=self.dtype_policy, name="output_dense"
-        )
-        self.output_dense.build(inputs_shape[:-1] + (self.intermediate_dim,))
-        self.feedforward_norm = self._norm("feedforward_norm", inputs_shape)
+        self._build_feedforward(inputs_shape)
 
         self.attention_dropout = keras.layers.Dropout(self.dropout)
         self.sublayer_dropout = keras.layers.Dropout(self.dropout)
@@ -328,15 +308,5 @@ class TransformerDecoderBlock(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "activation": keras.activations.serialize(self.activation),
-                "norm_first": self.norm_first,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "cross_attention": self.cross_attention,
-            }
-        )
+        config.update({"cross_attention": self.cross_attention})
         return config

@@ -4,13 +4,12 @@ import keras
 from keras import ops
 
 from seqzoo.zoo.masked_mean_pooling import masked_mean
-from seqzoo.zoo.position_embedding import PositionEmbedding
-from seqzoo.zoo.token_embedding import TokenEmbedding
 from seqzoo.zoo.transformer_encoder_block import TransformerEncoderBlock
+from seqzoo.zoo.transformer_stack import TransformerStack
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
-class TransformerEncoder(keras.layers.Layer):
+class TransformerEncoder(TransformerStack):
     """Encodes token ids with self-attention (the encoder of Vaswani et al.).
 
     Token vectors plus learned position vectors pass through `num_layers`
@@ -74,55 +73,12 @@ class TransformerEncoder(keras.layers.Layer):
         norm_first=False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if embedding_dim % num_heads:
-            raise ValueError(
-                f"embedding_dim={embedding_dim} must be divisible by "
-                f"num_heads={num_heads}."
-            )
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be at least 1, got {num_layers}.")
-
-        # === Layers ===
-        self.embedding = TokenEmbedding(
-            vocabulary_size,
-            embedding_dim,
-            dtype=self.dtype_policy,
-            name="token_embedding",
+        # === Layers and config (all TransformerStack's, shared with TransformerDecoder) ===
+        super().__init__(
+            vocabulary_size, embedding_dim, num_layers, num_heads, intermediate_dim,
+            max_length, dropout, norm_first,
+            block_class=TransformerEncoderBlock, block_name="transformer_block", **kwargs,
         )
-        self.position_embedding = PositionEmbedding(
-            max_length, dtype=self.dtype_policy, name="position_embedding"
-        )
-        self.embedding_dropout = keras.layers.Dropout(
-            dropout, name="embedding_dropout"
-        )
-        self.blocks = [
-            TransformerEncoderBlock(
-                num_heads,
-                intermediate_dim,
-                dropout=dropout,
-                norm_first=norm_first,
-                dtype=self.dtype_policy,
-                name=f"transformer_block_{index}",
-            )
-            for index in range(num_layers)
-        ]
-        # Pre-norm blocks leave their residual stream unnormalised.
-        self.final_norm = None
-        if norm_first:
-            self.final_norm = keras.layers.LayerNormalization(
-                epsilon=1e-5, dtype=self.dtype_policy, name="final_norm"
-            )
-
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.embedding_dim = embedding_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.max_length = max_length
-        self.dropout = dropout
-        self.norm_first = norm_first
 
     @property
     def output_dim(self):
@@ -130,42 +86,17 @@ class TransformerEncoder(keras.layers.Layer):
         return self.embedding_dim
 
     def build(self, token_ids_shape):
-        self.embedding.build(token_ids_shape)
-        shape = self.embedding.compute_output_shape(token_ids_shape)
-        self.position_embedding.build(shape)
-        for block in self.blocks:
-            block.build(shape)
-        if self.final_norm is not None:
-            self.final_norm.build(shape)
+        self._build_stack(token_ids_shape)
 
     def call(self, token_ids, training=None):
         padding_mask = ops.not_equal(token_ids, 0)
-        x = self.embedding(token_ids)
-        x = x + self.position_embedding(x)
-        x = self.embedding_dropout(x, training=training)
+        x = self._embed(token_ids, training)
         for block in self.blocks:
             x = block(x, padding_mask=padding_mask, training=training)
-        if self.final_norm is not None:
-            x = self.final_norm(x)
+        x = self._apply_final_norm(x)
         # Padded steps hold meaningless values; zero them as RecurrentEncoder.
         outputs = x * ops.expand_dims(ops.cast(padding_mask, x.dtype), -1)
         return outputs, [masked_mean(outputs, padding_mask)]
 
     def compute_mask(self, token_ids, mask=None):
         return ops.not_equal(token_ids, 0), [None]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "embedding_dim": self.embedding_dim,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "max_length": self.max_length,
-                "dropout": self.dropout,
-                "norm_first": self.norm_first,
-            }
-        )
-        return config

@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
+from seqzoo.zoo.transformer_block import TransformerBlock
+
 
 @keras.saving.register_keras_serializable(package="seqzoo")
-class TransformerEncoderBlock(keras.layers.Layer):
+class TransformerEncoderBlock(TransformerBlock):
     """Self-attention then a position-wise feed-forward network.
 
     Each of the two sublayers has a residual connection and layer
@@ -53,33 +55,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
           Architecture](https://arxiv.org/abs/2002.04745)
     """
 
-    def __init__(
-        self,
-        num_heads,
-        intermediate_dim,
-        dropout=0.0,
-        activation="relu",
-        norm_first=False,
-        layer_norm_epsilon=1e-5,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.activation = keras.activations.get(activation)
-        self.norm_first = norm_first
-        self.layer_norm_epsilon = layer_norm_epsilon
-        # The Keras mask of the inputs is the mask of the outputs.
-        self.supports_masking = True
-
     def build(self, inputs_shape):
-        feature_size = inputs_shape[-1]
-        if feature_size % self.num_heads:
-            raise ValueError(
-                f"The feature size {feature_size} must be divisible by "
-                f"num_heads={self.num_heads}."
-            )
+        feature_size = self._feature_size(inputs_shape)
         self.attention = keras.layers.MultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=feature_size // self.num_heads,
@@ -88,32 +65,9 @@ class TransformerEncoderBlock(keras.layers.Layer):
             name="self_attention",
         )
         self.attention.build(inputs_shape, inputs_shape)
-        self.attention_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon,
-            dtype=self.dtype_policy,
-            name="attention_norm",
-        )
-        self.attention_norm.build(inputs_shape)
+        self.attention_norm = self._norm("attention_norm", inputs_shape)
         self.attention_dropout = keras.layers.Dropout(self.dropout)
-        self.intermediate_dense = keras.layers.Dense(
-            self.intermediate_dim,
-            activation=self.activation,
-            dtype=self.dtype_policy,
-            name="intermediate_dense",
-        )
-        self.intermediate_dense.build(inputs_shape)
-        self.output_dense = keras.layers.Dense(
-            feature_size, dtype=self.dtype_policy, name="output_dense"
-        )
-        self.output_dense.build(
-            tuple(inputs_shape[:-1]) + (self.intermediate_dim,)
-        )
-        self.feedforward_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon,
-            dtype=self.dtype_policy,
-            name="feedforward_norm",
-        )
-        self.feedforward_norm.build(inputs_shape)
+        self._build_feedforward(inputs_shape)
         self.feedforward_dropout = keras.layers.Dropout(self.dropout)
 
     def call(self, inputs, padding_mask=None, training=None, mask=None):
@@ -148,19 +102,10 @@ class TransformerEncoderBlock(keras.layers.Layer):
             x = self.feedforward_norm(x)
         return x
 
+    def compute_mask(self, inputs, previous_mask=None):
+        # The Keras mask of the inputs is the mask of the outputs (defining this
+        # also makes Keras treat the block as supporting masks).
+        return previous_mask
+
     def compute_output_shape(self, inputs_shape):
         return inputs_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "activation": keras.activations.serialize(self.activation),
-                "norm_first": self.norm_first,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-            }
-        )
-        return config

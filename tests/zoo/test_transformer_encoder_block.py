@@ -79,6 +79,15 @@ def test_keras_mask_of_the_inputs_is_used_when_no_padding_mask_is_given():
     )
 
 
+def test_outputs_carry_the_keras_mask_of_the_inputs():
+    inputs = keras.Input((None, 4))
+    masked = keras.layers.Masking(mask_value=50.0)(inputs)
+    model = keras.Model(inputs, make_block(False)(masked)._keras_mask)
+    padded = random_inputs()
+    padded[~MASK] = 50.0
+    np.testing.assert_array_equal(np.asarray(model(padded)), MASK)
+
+
 def test_dropout_acts_in_training_only():
     block = make_block(False, dropout=0.5)
     x = random_inputs()

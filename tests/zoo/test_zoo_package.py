@@ -62,8 +62,15 @@ def test_docstring_has_args_examples_and_references(cls):
         assert "References:" in docstring and reference in docstring
 
 
-# Helper modules with examples of their own.
-HELPER_MODULES_WITH_EXAMPLES = ["seqzoo.zoo.attention_readout"]
+# Helper modules (and the modules of shared, unexported base classes) with examples of
+# their own.
+HELPER_MODULES_WITH_EXAMPLES = [
+    "seqzoo.zoo.attention_readout",
+    "seqzoo.zoo.cell_registry",
+    "seqzoo.zoo.recurrent_token_layer",
+    "seqzoo.zoo.transformer_block",
+    "seqzoo.zoo.transformer_stack",
+]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES + HELPER_MODULES_WITH_EXAMPLES)
