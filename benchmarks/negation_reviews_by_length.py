@@ -31,7 +31,7 @@ def main() -> None:
     from seqzoo.data.builtin import load_builtin
     from seqzoo.data.splits import split_labelled
     from seqzoo.tasks.sentiment.config import SentimentConfig
-    from seqzoo.tasks.common.plots import save_figure, _pyplot
+    from seqzoo.tasks.common.plots import save_figure, pyplot
     from seqzoo.tasks.sentiment.task import SentimentTask
 
     splits = split_labelled(load_builtin("negation-reviews", seed=0), seed=0)
@@ -51,7 +51,7 @@ def main() -> None:
     for arch, values in table.items():
         print(f"{arch:<10}" + "".join(f"{v:>9.3f}" for v in values))
 
-    plt = _pyplot()
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(6, 4))
     for arch, values in table.items():
         axis.plot(labels, values[:-1], marker="o", label=arch)

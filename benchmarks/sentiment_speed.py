@@ -27,7 +27,7 @@ from seqzoo.data.batching import encode_texts, make_dataset  # noqa: E402
 from seqzoo.data.builtin import load_builtin  # noqa: E402
 from seqzoo.data.text_preprocessor import TextPreprocessor  # noqa: E402
 from seqzoo.tasks.sentiment.config import SentimentConfig  # noqa: E402
-from seqzoo.tasks.sentiment.task import SENTIMENT_ARCHITECTURES  # noqa: E402
+from seqzoo.tasks.sentiment.architectures import SENTIMENT_ARCHITECTURES  # noqa: E402
 from seqzoo.zoo import SequenceClassifier  # noqa: E402
 
 REFERENCE_LAYERS = {
@@ -89,7 +89,7 @@ def main() -> None:
     for arch in args.archs.split(","):
         keras.utils.set_random_seed(0)
         ours = SequenceClassifier(
-            SENTIMENT_ARCHITECTURES[arch].build_encoder(config, preprocessor.vocabulary_size),
+            SENTIMENT_ARCHITECTURES[arch].build(config, preprocessor.vocabulary_size),
             num_classes=2, pooling="last", dropout=0.0,
         )
         theirs = reference_model(arch, preprocessor.vocabulary_size, config)

@@ -28,7 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from seqzoo.tasks.language_model.task import LANGUAGE_MODEL_ARCHITECTURES, LanguageModelTask  # noqa: E402
+from seqzoo.tasks.language_model.architectures import LANGUAGE_MODEL_ARCHITECTURES  # noqa: E402
+
+from seqzoo.tasks.language_model.task import LanguageModelTask  # noqa: E402
 from seqzoo.tasks.language_model.config import LanguageModelConfig  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tiny_shakespeare" / "input.txt"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqzoo.data.errors import DataError
-from seqzoo.data.readers import _decode, _lines_with_ends, _read_bytes
+from seqzoo.data.readers import decode_text, lines_with_ends, read_file_bytes
 
 __all__ = ["ParallelTexts", "read_parallel", "split_parallel", "is_line_aligned_pair"]
 
@@ -106,7 +106,7 @@ def read_parallel(
         left, _, right = str(path).rpartition(":")
         return _read_line_aligned(Path(left), Path(right), encoding)
     path = Path(path)
-    text = _decode(_read_bytes(path), path, encoding)
+    text = decode_text(read_file_bytes(path), path, encoding)
     if not text.strip():
         raise DataError(f"{path}: the file is empty")
     suffix = path.suffix.lower()
@@ -127,9 +127,9 @@ def _sentence(value, path, line, column) -> str:
 
 def _read_delimited(text, path, source_column, target_column, tsv) -> ParallelTexts:
     if tsv:
-        reader = csv.reader(_lines_with_ends(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+        reader = csv.reader(lines_with_ends(text), delimiter="\t", quoting=csv.QUOTE_NONE)
     else:
-        reader = csv.reader(_lines_with_ends(text), strict=True)
+        reader = csv.reader(lines_with_ends(text), strict=True)
     rows = []
     try:
         for row in reader:
@@ -191,7 +191,7 @@ def _read_json_lines(text, path, source_column, target_column) -> ParallelTexts:
 
 
 def _read_lines(path: Path, encoding: str) -> list[str]:
-    text = _decode(_read_bytes(path), path, encoding)
+    text = decode_text(read_file_bytes(path), path, encoding)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last line

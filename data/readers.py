@@ -112,12 +112,12 @@ def read_labelled_texts(
         raise ValueError("class_names applies to a folder of class subfolders only")
     suffix = path.suffix.lower()
     if suffix not in _CSV_SUFFIXES + _TSV_SUFFIXES + _JSON_SUFFIXES:
-        _read_bytes(path)  # a missing file is the clearer message
+        read_file_bytes(path)  # a missing file is the clearer message
         raise DataError(
             f"{path}: unknown file type '{path.suffix}'; expected .csv, .tsv, "
             ".jsonl or a folder with one subfolder per class"
         )
-    text = _decode(_read_bytes(path), path, encoding)
+    text = decode_text(read_file_bytes(path), path, encoding)
     if not text.strip():
         raise DataError(f"{path}: the file is empty")
     if suffix in _JSON_SUFFIXES:
@@ -152,7 +152,7 @@ def read_texts(path, encoding: str = "utf-8") -> list[str]:
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{path}: is a folder; expected a text file with one text a line")
-    text = _decode(_read_bytes(path), path, encoding)
+    text = decode_text(read_file_bytes(path), path, encoding)
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     lines = [line for line in lines if line.strip()]
     if not lines:
@@ -192,17 +192,17 @@ def read_corpus(path, encoding: str = "utf-8") -> str:
             raise DataError(f"{path}: the folder holds no .txt files")
         parts = []
         for file in files:
-            part = _decode(_read_bytes(file), file, encoding).replace("\r\n", "\n")
+            part = decode_text(read_file_bytes(file), file, encoding).replace("\r\n", "\n")
             parts.append(part if part.endswith("\n") or not part else part + "\n")
         text = "".join(parts)
     else:
-        text = _decode(_read_bytes(path), path, encoding).replace("\r\n", "\n")
+        text = decode_text(read_file_bytes(path), path, encoding).replace("\r\n", "\n")
     if not text.strip():
         raise DataError(f"{path}: the {'folder' if path.is_dir() else 'file'} is empty")
     return text
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_file_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -211,7 +211,7 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(f"{path}: cannot read the file ({error.strerror})") from None
 
 
-def _decode(raw: bytes, path: Path, encoding: str) -> str:
+def decode_text(raw: bytes, path: Path, encoding: str) -> str:
     # A UTF-8 byte order mark is never text, whatever encoding was named.
     raw = raw.removeprefix(codecs.BOM_UTF8)
     try:
@@ -220,11 +220,11 @@ def _decode(raw: bytes, path: Path, encoding: str) -> str:
         raise DataError(f"{path}: unknown encoding '{encoding}'") from None
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
-        raise _undecodable(path, line, raw[error.start], encoding) from None
+        raise undecodable_error(path, line, raw[error.start], encoding) from None
     return text.removeprefix("\ufeff")
 
 
-def _undecodable(path, line: int, byte: int, encoding: str) -> DataError:
+def undecodable_error(path, line: int, byte: int, encoding: str) -> DataError:
     if codecs.lookup(encoding).name == "utf-8":
         problem, hint = "UTF-8", "pass --encoding, e.g. --encoding cp1252"
     else:
@@ -232,7 +232,7 @@ def _undecodable(path, line: int, byte: int, encoding: str) -> DataError:
     return DataError(f"{path}, line {line}: not valid {problem} (byte 0x{byte:02x}); {hint}")
 
 
-def _lines_with_ends(text: str) -> Iterator[str]:
+def lines_with_ends(text: str) -> Iterator[str]:
     # csv.reader needs the "\n" to keep newlines inside quoted fields.
     for line in text.split("\n"):
         yield line + "\n"
@@ -244,9 +244,9 @@ def _quoted_list(names) -> str:
 
 def _read_delimited(text, path, text_column, label_column, tsv) -> LabelledTexts:
     if tsv:
-        reader = csv.reader(_lines_with_ends(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+        reader = csv.reader(lines_with_ends(text), delimiter="\t", quoting=csv.QUOTE_NONE)
     else:
-        reader = csv.reader(_lines_with_ends(text), strict=True)
+        reader = csv.reader(lines_with_ends(text), strict=True)
     header, rows = None, []
     while True:
         start = reader.line_num + 1
@@ -388,7 +388,7 @@ def _read_class_folders(path: Path, encoding, class_names) -> LabelledTexts:
         if not files:
             raise DataError(f"{folder}: the class folder holds no .txt files")
         for file in files:
-            text = _decode(_read_bytes(file), file, encoding).strip()
+            text = decode_text(read_file_bytes(file), file, encoding).strip()
             if not text:
                 raise DataError(f"{file}: the file is empty")
             texts.append(text)

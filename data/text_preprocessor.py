@@ -16,7 +16,7 @@ import tensorflow as tf
 import tensorflow_text as tft
 
 from seqzoo.data.errors import DataError
-from seqzoo.data.readers import _read_bytes
+from seqzoo.data.readers import read_file_bytes
 from seqzoo.data.vocabulary import (
     END_ID,
     PAD_ID,
@@ -305,7 +305,7 @@ class TextPreprocessor(tf.Module):
         """
         directory = Path(directory)
         path = directory / CONFIG_FILE
-        raw = _read_bytes(path)
+        raw = read_file_bytes(path)
         try:
             config = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from seqzoo.data.errors import DataError
-from seqzoo.data.readers import _read_bytes
+from seqzoo.data.readers import read_file_bytes
 
 PAD, UNK, START, END = "[PAD]", "[UNK]", "[START]", "[END]"
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
@@ -179,7 +179,7 @@ class Vocabulary:
                 lines 1-4, a duplicate or empty token, an unknown escape.
         """
         path = Path(path)
-        raw = _read_bytes(path)
+        raw = read_file_bytes(path)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from seqzoo.data.errors import DataError
-from seqzoo.data.readers import _undecodable
+from seqzoo.data.readers import undecodable_error
 from seqzoo.data.vocabulary import PAD_ID, RESERVED_TOKENS, Vocabulary
 
 
@@ -179,7 +179,7 @@ def _lines(path: Path, encoding: str):
             try:
                 line = raw.decode(encoding)
             except UnicodeDecodeError as error:
-                raise _undecodable(path, number, raw[error.start], encoding) from None
+                raise undecodable_error(path, number, raw[error.start], encoding) from None
             if line.strip():
                 yield number, line
 

@@ -31,10 +31,10 @@ def test_example_docstring_says_how_to_run_it_and_it_exports_and_serves(name):
         assert step in source, (name, step)
 
 
-def test_readme_lists_every_example():
-    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+def test_docs_list_every_example():
+    page = (EXAMPLES.parent / "docs" / "examples.md").read_text(encoding="utf-8")
     for name in TASK_SCRIPTS:
-        assert f"examples/{name}" in readme, name
+        assert f"examples/{name}" in page, name
 
 
 @pytest.mark.slow

@@ -34,7 +34,7 @@ def plot_caption_attention(pixels, attention, words: Sequence[str], path, title:
     >>> os.path.getsize(path) > 0
     True
     """
-    from seqzoo.tasks.common.plots import _pyplot, save_figure
+    from seqzoo.tasks.common.plots import pyplot, save_figure
 
     pixels = np.clip(np.asarray(pixels, np.float32), 0, 255).astype(np.uint8)
     attention = np.asarray(attention, np.float32)
@@ -45,7 +45,7 @@ def plot_caption_attention(pixels, attention, words: Sequence[str], path, title:
     columns = max(1, min(columns, panels))
     rows = math.ceil(panels / columns)
     scale = 2.6 / max(height, width) * 1.4
-    figure, axes = _pyplot().subplots(rows, columns, figsize=(columns * width * scale + 0.4,
+    figure, axes = pyplot().subplots(rows, columns, figsize=(columns * width * scale + 0.4,
                                                               rows * (height * scale + 0.45)), squeeze=False)
     for axis in axes.flat:
         axis.axis("off")

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 
-from seqzoo.tasks.captioning.config import CaptioningConfig
-
-CONFIG = CaptioningConfig
-JOBS = "seqzoo.tasks.captioning.jobs"
-
-
-def _add(group, parser, flag, **kwargs) -> None:
-    # Another task may already offer the same evaluate flag with the same meaning.
-    if flag not in parser._option_string_actions:
-        group.add_argument(flag, **kwargs)
+from seqzoo.tasks.common.cli_support import add_flag_once
 
 
 def add_evaluate_flags(parser) -> None:
     group = parser.add_argument_group("captioning")
-    _add(group, parser, "--images", help="folder holding the images of --data (default: the caption file's folder)")
-    _add(group, parser, "--image-column", help="column holding the image file name (default: the run's)")
-    _add(group, parser, "--caption-column", help="column holding the caption (default: the run's)")
-    _add(group, parser, "--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
-    _add(group, parser, "--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
+    add_flag_once(group, parser, "--images", help="folder holding the images of --data (default: the caption file's folder)")
+    add_flag_once(group, parser, "--image-column", help="column holding the image file name (default: the run's)")
+    add_flag_once(group, parser, "--caption-column", help="column holding the caption (default: the run's)")
+    add_flag_once(group, parser, "--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
+    add_flag_once(group, parser, "--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
 
 
 def add_commands(commands) -> None:
@@ -61,6 +52,10 @@ def command_caption(args) -> int:
             path = Path(args.attention_plot)
             if len(results) > 1:
                 path = path.with_name(f"{path.stem}-{index}{path.suffix or '.png'}")
+            from seqzoo.tasks.common.output_dirs import check_out_file, input_paths
+
+            check_out_file(path, input_paths(extra=[("the run directory", args.run_dir), ("an image", paths)]),
+                           flag="--attention-plot")
             plot_caption_attention(result.pop("pixels"), result.pop("attention"), result["words"], path,
                                    title=result["caption"])
             result["attention_plot"] = str(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import JSONConfig, TrainConfig, _field
+from seqzoo.tasks.common.config import JSONConfig, TrainConfig, config_field
 
 DEFAULT_DATASET = "digit-strings"
 
@@ -13,61 +13,61 @@ DEFAULT_DATASET = "digit-strings"
 class DataConfig:
     """Where the captioned images come from and how they become model inputs."""
 
-    data: str | None = _field(
+    data: str | None = config_field(
         None, "captions: a Flickr8k token file (image#n<TAB>caption), COCO captions .json, "
         ".csv/.tsv/.jsonl with image and caption columns, or a built-in data set "
         f"(default: {DEFAULT_DATASET})"
     )
-    images: str | None = _field(None, "folder holding the images (default: the caption file's folder)")
-    split_files: str | None = _field(
+    images: str | None = config_field(None, "folder holding the images (default: the caption file's folder)")
+    split_files: str | None = config_field(
         None, "TRAIN:VALID:TEST files listing image names one per line (Flickr8k split files); "
         "otherwise images are split at random"
     )
-    image_column: str = _field("image", "column (or JSON key) holding the image file name")
-    caption_column: str = _field("caption", "column (or JSON key) holding the caption")
-    encoding: str = _field("utf-8", "text encoding of the caption files")
-    valid_fraction: float = _field(0.1, "fraction of images held out for validation")
-    test_fraction: float = _field(0.1, "fraction of images held out for testing")
-    max_images: int | None = _field(None, "use at most this many images (a seeded random subsample)")
-    image_size: str | None = _field(
+    image_column: str = config_field("image", "column (or JSON key) holding the image file name")
+    caption_column: str = config_field("caption", "column (or JSON key) holding the caption")
+    encoding: str = config_field("utf-8", "text encoding of the caption files")
+    valid_fraction: float = config_field(0.1, "fraction of images held out for validation")
+    test_fraction: float = config_field(0.1, "fraction of images held out for testing")
+    max_images: int | None = config_field(None, "use at most this many images (a seeded random subsample)")
+    image_size: str | None = config_field(
         None, "HEIGHTxWIDTH the images are resized to (default: 32x112 for the built-in set, "
         "128x128 for small-cnn, 224x224 for a pretrained backbone)"
     )
-    lowercase: bool = _field(True, "fold case before tokenising")
-    max_vocabulary: int = _field(10000, "largest vocabulary, reserved tokens included")
-    min_frequency: int = _field(1, "drop words seen fewer times than this")
-    max_length: int = _field(30, "longest caption in tokens; longer ones are truncated (counted)")
+    lowercase: bool = config_field(True, "fold case before tokenising")
+    max_vocabulary: int = config_field(10000, "largest vocabulary, reserved tokens included")
+    min_frequency: int = config_field(1, "drop words seen fewer times than this")
+    max_length: int = config_field(30, "longest caption in tokens; longer ones are truncated (counted)")
 
 
 @dataclass
 class ModelConfig:
     """The image encoder and the caption decoder."""
 
-    arch: str = _field("show-attend-tell", "decoder architecture (see `seqzoo archs captioning`)")
-    encoder: str = _field(
+    arch: str = config_field("show-attend-tell", "decoder architecture (see `seqzoo archs captioning`)")
+    encoder: str = config_field(
         "small-cnn", "image encoder: small-cnn (trained from scratch) or a keras.applications "
         "backbone, e.g. MobileNetV3Small, EfficientNetB0"
     )
-    encoder_weights: str | None = _field(
+    encoder_weights: str | None = config_field(
         None, "backbone weights: a local weights file (no top), or imagenet (downloaded once "
         "into ~/.keras/models/); default: random"
     )
-    fine_tune_encoder: bool = _field(False, "train the backbone too (default: frozen; small-cnn always trains)")
-    cache_features: bool = _field(
+    fine_tune_encoder: bool = config_field(False, "train the backbone too (default: frozen; small-cnn always trains)")
+    cache_features: bool = config_field(
         False, "run a frozen encoder once per image and train the decoder on the stored features"
     )
-    cnn_filters: str = _field("16,32,64", "channels of the small-cnn blocks (one 2x2 pooling each)")
-    cell: str = _field("lstm", "recurrent cell of show-and-tell and show-attend-tell", choices=("lstm", "gru"))
-    embedding_dim: int = _field(64, "word embedding width, also the Transformer width")
-    units: int = _field(128, "recurrent units (Transformer: half the feed-forward width)")
-    num_layers: int = _field(2, "Transformer decoder blocks")
-    num_heads: int = _field(4, "attention heads (Transformer)")
-    dropout: float = _field(0.1, "dropout on words, image regions and decoder outputs")
-    word_vectors: str | None = _field(
+    cnn_filters: str = config_field("16,32,64", "channels of the small-cnn blocks (one 2x2 pooling each)")
+    cell: str = config_field("lstm", "recurrent cell of show-and-tell and show-attend-tell", choices=("lstm", "gru"))
+    embedding_dim: int = config_field(64, "word embedding width, also the Transformer width")
+    units: int = config_field(128, "recurrent units (Transformer: half the feed-forward width)")
+    num_layers: int = config_field(2, "Transformer decoder blocks")
+    num_heads: int = config_field(4, "attention heads (Transformer)")
+    dropout: float = config_field(0.1, "dropout on words, image regions and decoder outputs")
+    word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file to initialise the decoder's word embedding from (its "
         "width must be --embedding-dim)"
     )
-    freeze_embeddings: bool = _field(False, "keep the initialised word embedding fixed during training")
+    freeze_embeddings: bool = config_field(False, "keep the initialised word embedding fixed during training")
 
 
 @dataclass
@@ -81,11 +81,11 @@ class CaptioningConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
     True
     """
 
-    epochs: int = _field(8, "maximum number of passes over the training captions")
-    batch_size: int = _field(32, "captions per batch")
-    learning_rate: float = _field(2e-3, "Adam learning rate")
-    patience: int = _field(3, "stop after this many epochs without a better validation loss")
-    label_smoothing: float = _field(0.0, "label smoothing of the per-word cross-entropy")
-    beam_size: int = _field(3, "beam size of evaluation, `seqzoo caption` and the export (1: greedy)")
-    length_penalty: float = _field(0.6, "GNMT length penalty alpha of beam search")
+    epochs: int = config_field(8, "maximum number of passes over the training captions")
+    batch_size: int = config_field(32, "captions per batch")
+    learning_rate: float = config_field(2e-3, "Adam learning rate")
+    patience: int = config_field(3, "stop after this many epochs without a better validation loss")
+    label_smoothing: float = config_field(0.0, "label smoothing of the per-word cross-entropy")
+    beam_size: int = config_field(3, "beam size of evaluation, `seqzoo caption` and the export (1: greedy)")
+    length_penalty: float = config_field(0.6, "GNMT length penalty alpha of beam search")
     task: str = "captioning"

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -26,6 +25,7 @@ from seqzoo.data.caption_readers import CaptionedImages
 from seqzoo.data.image_files import decode_image
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.data.vocabulary import END_ID, START_ID
+from seqzoo.tasks.captioning import SPEC
 from seqzoo.tasks.common import recipe
 from seqzoo.tasks.captioning.config import DEFAULT_DATASET, CaptioningConfig
 from seqzoo.tasks.captioning.metrics import caption_metrics
@@ -36,59 +36,9 @@ from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, re
 from seqzoo.tasks.common.samplers import beam_search, sample
 from seqzoo.tasks.common.detokenization import tidy_text
 from seqzoo.tasks.common.sequence_loss import MaskedSequenceLoss, masked_accuracy
-from seqzoo.zoo import (
-    AttentionDecoder,
-    ImageCaptioner,
-    PretrainedImageEncoder,
-    RecurrentDecoder,
-    SmallCNNEncoder,
-    TransformerDecoder,
-)
+from seqzoo.tasks.captioning.architectures import get_architecture
+from seqzoo.zoo import ImageCaptioner, PretrainedImageEncoder, SmallCNNEncoder, TransformerDecoder
 from seqzoo.zoo.pretrained_image_encoder import BACKBONES
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A named caption decoder, built from a config and the vocabulary size."""
-
-    description: str
-    build: Callable[[CaptioningConfig, int], keras.layers.Layer]
-    recurrent: bool = True
-
-
-def _show_and_tell(config, vocabulary_size):
-    return RecurrentDecoder(vocabulary_size, config.embedding_dim, cell=config.cell, units=config.units,
-                            dropout=config.dropout)
-
-
-def _show_attend_tell(config, vocabulary_size):
-    return AttentionDecoder(vocabulary_size, config.embedding_dim, cell=config.cell, units=config.units,
-                            attention="bahdanau", dropout=config.dropout)
-
-
-def _transformer(config, vocabulary_size):
-    # Positions for the start token and max_length + 1 generated tokens.
-    return TransformerDecoder(vocabulary_size, config.embedding_dim, num_layers=config.num_layers,
-                              num_heads=config.num_heads, intermediate_dim=2 * config.units,
-                              max_length=config.max_length + 2, dropout=config.dropout, cross_attention=True)
-
-
-# One line per architecture; `seqzoo archs captioning` lists them in this order.
-CAPTIONING_ARCHITECTURES: dict[str, Architecture] = {
-    "show-and-tell": Architecture("the image sets the initial LSTM/GRU state (Vinyals et al. 2015)", _show_and_tell),
-    "show-attend-tell": Architecture("LSTM/GRU with additive attention over image regions (Xu et al. 2015)",
-                                     _show_attend_tell),
-    "transformer": Architecture("Transformer decoder, cross-attention over image regions (Vaswani et al. 2017)",
-                                _transformer, recurrent=False),
-}
-
-
-def get_architecture(name: str) -> Architecture:
-    try:
-        return CAPTIONING_ARCHITECTURES[name]
-    except KeyError:
-        known = ", ".join(CAPTIONING_ARCHITECTURES)
-        raise UsageError(f"unknown architecture {name!r} for captioning; known: {known}.") from None
 
 
 def check_encoder(name: str) -> None:
@@ -443,7 +393,7 @@ class CaptioningTask:
 
         server = CaptioningServer(self)
         description = f"{get_architecture(self.config.arch).description}; image encoder {self.config.encoder}"
-        card = model_card("captioning", self.config, description,
+        card = model_card(SPEC, self.config, description,
                           {"captions": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None))
         return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite, card=card)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def _field(default: Any, help: str, **kwargs) -> Any:
+def config_field(default: Any, help: str, **kwargs) -> Any:
     return field(default=default, metadata={"help": help, **kwargs})
 
 
@@ -41,58 +41,58 @@ class JSONConfig:
 class DataConfig:
     """Where the examples come from and how text becomes token ids."""
 
-    data: str | None = _field(
+    data: str | None = config_field(
         None, "training data: a .csv/.tsv/.jsonl file, a folder with one subfolder "
         "per class, or the name of a built-in data set (default: the task's built-in one)"
     )
-    valid: str | None = _field(None, "separate validation file (otherwise split off --data)")
-    test: str | None = _field(None, "separate test file (otherwise split off --data)")
-    text_column: str = _field("text", "column holding the text")
-    label_column: str = _field("label", "column holding the label")
-    encoding: str = _field("utf-8", "text encoding of the data files, e.g. cp1252")
-    valid_fraction: float = _field(0.1, "fraction held out for validation when one file is given")
-    test_fraction: float = _field(0.1, "fraction held out for testing when one file is given")
-    level: str = _field("word", "tokenisation level", choices=("word", "char", "subword"))
-    lowercase: bool = _field(True, "fold case before tokenising")
-    max_vocabulary: int = _field(20000, "largest vocabulary, reserved tokens included")
-    min_frequency: int = _field(1, "drop tokens seen fewer times than this")
-    max_length: int = _field(200, "longest sequence in tokens; longer texts are truncated (counted)")
+    valid: str | None = config_field(None, "separate validation file (otherwise split off --data)")
+    test: str | None = config_field(None, "separate test file (otherwise split off --data)")
+    text_column: str = config_field("text", "column holding the text")
+    label_column: str = config_field("label", "column holding the label")
+    encoding: str = config_field("utf-8", "text encoding of the data files, e.g. cp1252")
+    valid_fraction: float = config_field(0.1, "fraction held out for validation when one file is given")
+    test_fraction: float = config_field(0.1, "fraction held out for testing when one file is given")
+    level: str = config_field("word", "tokenisation level", choices=("word", "char", "subword"))
+    lowercase: bool = config_field(True, "fold case before tokenising")
+    max_vocabulary: int = config_field(20000, "largest vocabulary, reserved tokens included")
+    min_frequency: int = config_field(1, "drop tokens seen fewer times than this")
+    max_length: int = config_field(200, "longest sequence in tokens; longer texts are truncated (counted)")
 
 
 @dataclass
 class ModelConfig:
     """Size of the architecture; each architecture uses the fields that apply to it."""
 
-    arch: str = _field("bilstm", "architecture name (see `seqzoo archs TASK`)")
-    embedding: str = _field("learned", "input embedding", choices=("learned", "one-hot"))
-    word_vectors: str | None = _field(
+    arch: str = config_field("bilstm", "architecture name (see `seqzoo archs TASK`)")
+    embedding: str = config_field("learned", "input embedding", choices=("learned", "one-hot"))
+    word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file to initialise the learned embedding from"
     )
-    freeze_embeddings: bool = _field(False, "keep the embedding fixed during training")
-    embedding_dim: int = _field(128, "embedding width, also the Transformer width (ignored for one-hot)")
-    units: int = _field(128, "recurrent units per direction (Transformer: half the feed-forward width)")
-    num_layers: int = _field(1, "stacked recurrent layers or Transformer blocks")
-    num_heads: int = _field(4, "attention heads (Transformer)")
-    pooling: str = _field(
+    freeze_embeddings: bool = config_field(False, "keep the embedding fixed during training")
+    embedding_dim: int = config_field(128, "embedding width, also the Transformer width (ignored for one-hot)")
+    units: int = config_field(128, "recurrent units per direction (Transformer: half the feed-forward width)")
+    num_layers: int = config_field(1, "stacked recurrent layers or Transformer blocks")
+    num_heads: int = config_field(4, "attention heads (Transformer)")
+    pooling: str = config_field(
         "last", "how the sequence becomes one vector", choices=("last", "attention", "mean")
     )
-    dropout: float = _field(0.2, "dropout on the inputs of each recurrent layer, before the classifier, and inside Transformers")
+    dropout: float = config_field(0.2, "dropout on the inputs of each recurrent layer, before the classifier, and inside Transformers")
 
 
 @dataclass
 class TrainConfig:
     """The training recipe."""
 
-    epochs: int = _field(20, "maximum number of passes over the training data")
-    batch_size: int = _field(64, "examples per batch")
-    learning_rate: float = _field(2e-3, "Adam learning rate")
-    clipnorm: float | None = _field(
+    epochs: int = config_field(20, "maximum number of passes over the training data")
+    batch_size: int = config_field(64, "examples per batch")
+    learning_rate: float = config_field(2e-3, "Adam learning rate")
+    clipnorm: float | None = config_field(
         None, "clip gradients to this global norm (default: 1.0 for recurrent models, off for Transformers)"
     )
-    patience: int = _field(8, "stop after this many epochs without a better validation loss")
-    seed: int = _field(0, "seed for splits, shuffling and initialisation")
-    bucketing: bool = _field(True, "batch sequences of similar length together")
-    time_budget: float | None = _field(
+    patience: int = config_field(8, "stop after this many epochs without a better validation loss")
+    seed: int = config_field(0, "seed for splits, shuffling and initialisation")
+    bucketing: bool = config_field(True, "batch sequences of similar length together")
+    time_budget: float | None = config_field(
         None, "stop training when this many seconds of wall-clock time are up (checked after every batch, "
         "keeping back time for the next batch and the validation pass)"
     )

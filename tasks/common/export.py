@@ -7,15 +7,12 @@ seqzoo.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import tensorflow as tf
 
-from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.output_dirs import check_out, input_paths, staged_output
 
 
 class ClassifierServer(tf.Module):
@@ -49,37 +46,41 @@ class ClassifierServer(tf.Module):
         return {"label": labels, "probabilities": probabilities}
 
 
+def check_export_dir(export_dir: str | Path, overwrite: bool = False, run_dir: str | Path | None = None) -> Path:
+    """Refuse, before any work, an export folder that overlaps the run it comes from, or
+    that exists and is not to be replaced (see `seqzoo.tasks.common.output_dirs`)."""
+    return check_out(export_dir, "export", inputs=_inputs(run_dir), overwrite=overwrite,
+                     exists_message=_exists_message(export_dir))
+
+
+def _inputs(run_dir) -> list:
+    return input_paths(extra=[("the run directory", run_dir)]) if run_dir is not None else []
+
+
+def _exists_message(export_dir) -> str:
+    return f"{export_dir} already exists; pass --overwrite to replace it."
+
+
 def save_servable(
     module: tf.Module, signatures: dict, export_dir: str | Path, overwrite: bool, card: dict | None = None
 ) -> Path:
     """`tf.saved_model.save` into a temporary folder beside `export_dir`, then rename, so
-    an existing export is replaced only when asked and never left half-written.
+    an existing export is replaced only when asked, only when it is one seqzoo made, and
+    never left half-written; the run it was loaded from (`card["run_directory"]`) is
+    never written over.
 
     `card` (from `seqzoo.tasks.common.model_card.model_card`) is completed with the signature
     contract read back from the saved graph and written into the same temporary folder
     (`assets.extra/model_card.json`, `MODEL_CARD.md`), so it always matches the export."""
     export_dir = Path(export_dir)
-    if export_dir.exists() and (not export_dir.is_dir() or any(export_dir.iterdir())):
-        if not overwrite:
-            raise UsageError(f"{export_dir} already exists; pass --overwrite to replace it.")
-    export_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=export_dir.parent, prefix=f".{export_dir.name}."))
-    try:
-        tf.saved_model.save(module, str(staging), signatures=signatures)
-        # mkdtemp makes the folder private (0700); a server running as another user,
-        # TensorFlow Serving in a container say, must be able to read it.
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
+    run_dir = (card or {}).get("run_directory")
+    with staged_output(export_dir, "export", inputs=_inputs(run_dir), overwrite=overwrite,
+                       exists_message=_exists_message(export_dir), always_stage=True) as output:
+        tf.saved_model.save(module, str(output.path), signatures=signatures)
         if card is not None:
             from seqzoo.tasks.common.model_card import signature_contract, write_model_card
 
-            write_model_card(staging, {**card, "signatures": signature_contract(staging)})
-        if export_dir.exists():
-            shutil.rmtree(export_dir) if export_dir.is_dir() else export_dir.unlink()
-        staging.rename(export_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            write_model_card(output.path, {**card, "signatures": signature_contract(output.path)})
     return export_dir
 
 

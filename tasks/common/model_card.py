@@ -21,45 +21,24 @@ CARD_JSON = Path("assets.extra") / "model_card.json"
 CARD_MARKDOWN = "MODEL_CARD.md"
 CARD_FORMAT_VERSION = 1
 
-# The data set each task trains on when `--data` is not given.
-BUILTIN_DATA = {
-    "sentiment": "negation-reviews",
-    "language-model": "pydoc-topics",
-    "translation": "cldr-dates",
-    "captioning": "digit-strings",
-}
+def example_request(spec, signature: str = "serving_default") -> dict[str, Any] | None:
+    """A TensorFlow Serving REST request body for a signature of a task (its `TaskSpec`,
+    whose `example_requests` give the instances), or None.
 
-# A request body in TensorFlow Serving's REST "row" format for each task's signatures:
-# POST it to http://HOST:8501/v1/models/NAME:predict. Each instance gives every input
-# once; the server stacks them into the batch. Binary inputs go as {"b64": ...}.
-EXAMPLE_INSTANCES = {
-    "sentiment": {
-        "serving_default": [{"text": "what a wonderful film"}, {"text": "a dull, lifeless mess"}],
-    },
-    "language-model": {
-        "serving_default": [{"prompt": "To be, or not", "max_tokens": 40, "temperature": 0.8, "seed": 1}],
-        "generate": [{"prompt": "To be, or not", "max_tokens": 40, "temperature": 0.8, "top_k": 40,
-                      "top_p": 0.95, "seed": 1}],
-    },
-    "translation": {
-        "serving_default": [{"text": "Monday, March 5, 2021"}, {"text": "Jan 2, 1999"}],
-    },
-    "captioning": {
-        "serving_default": [{"image": {"b64": "<base64 of a JPEG or PNG file>"}}],
-    },
-}
+    Examples:
 
-
-def example_request(task: str, signature: str = "serving_default") -> dict[str, Any] | None:
-    """A TensorFlow Serving REST request body for a task's signature, or None."""
-    instances = EXAMPLE_INSTANCES.get(task, {}).get(signature)
+    >>> from seqzoo.tasks.registry import get_task
+    >>> example_request(get_task("translation"))["instances"][0]
+    {'text': 'Monday, March 5, 2021'}
+    """
+    instances = spec.example_requests.get(signature)
     if instances is None:
         return None
     return {"signature_name": signature, "instances": instances}
 
 
 def model_card(
-    task: str,
+    spec,
     config,
     architecture: str,
     vocabulary_sizes: dict[str, int],
@@ -69,7 +48,7 @@ def model_card(
     """What an export says about itself (the signatures are added by `save_servable`).
 
     Args:
-        task: the task template's name (`sentiment`, `language-model`, ...).
+        spec: the task's `TaskSpec` (its name, built-in data set and example requests).
         config: the run's config dataclass (with `to_dict`).
         architecture: one line describing the architecture.
         vocabulary_sizes: size of each vocabulary, by name (`{"source": 812, ...}`).
@@ -82,12 +61,13 @@ def model_card(
 
     from seqzoo.tasks.common.versions import seqzoo_version
 
+    task = spec.name
     settings = config.to_dict()
     card: dict[str, Any] = {
         "card_format_version": CARD_FORMAT_VERSION,
         "task": task,
         "architecture": {"name": settings.get("arch"), "description": architecture},
-        "data": settings.get("data") or f"{BUILTIN_DATA.get(task, '?')} (built-in)",
+        "data": settings.get("data") or f"{spec.builtin_dataset or '?'} (built-in)",
         "vocabulary_sizes": {name: int(size) for name, size in vocabulary_sizes.items()},
         "metrics": {},
         "training_config": settings,
@@ -100,7 +80,7 @@ def model_card(
     }
     if labels is not None:
         card["labels"] = list(labels)
-    requests = {name: example_request(task, name) for name in EXAMPLE_INSTANCES.get(task, {})}
+    requests = {name: example_request(spec, name) for name in spec.example_requests}
     if requests:
         card["example_requests"] = requests
     if run_dir is not None:

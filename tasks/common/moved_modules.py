@@ -94,3 +94,23 @@ def install() -> None:
     """Let old module paths import (idempotent)."""
     if not any(isinstance(finder, _MovedModuleFinder) for finder in sys.meta_path):
         sys.meta_path.append(_MovedModuleFinder())
+
+
+def forward_names(package: str, names: dict[str, str]):
+    """A module `__getattr__` for a package that replaced a module of the same name:
+    `names` maps each old public name to the submodule that now defines it. Only those
+    names are forwarded, so importing a submodule never imports the others.
+
+    Examples:
+
+    >>> __getattr__ = forward_names("seqzoo.tasks.compare", {"parse_budget": "runner"})
+    >>> __getattr__("parse_budget")("90s")
+    90.0
+    """
+
+    def __getattr__(name: str):
+        if name not in names:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{names[name]}"), name)
+
+    return __getattr__

@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 NOT_PLOTTED = ("learning_rate", "train_seconds")
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # files only; works on machines without a display
@@ -27,12 +27,14 @@ def save_figure(figure, path: str | os.PathLike) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(handle)
+    # The file names its maker, so that a later command may replace it (output_dirs.is_seqzoo_plot).
+    metadata = {"Creator": "seqzoo"} if path.suffix.lower() in (".png", ".svg", ".pdf", ".ps", ".eps") else None
     try:
-        figure.savefig(temporary, dpi=120, bbox_inches="tight")
+        figure.savefig(temporary, dpi=120, bbox_inches="tight", metadata=metadata)
         os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)
-        _pyplot().close(figure)
+        pyplot().close(figure)
 
 
 def plot_learning_curves(
@@ -48,7 +50,7 @@ def plot_learning_curves(
     >>> os.path.getsize(path) > 0
     True
     """
-    plt = _pyplot()
+    plt = pyplot()
     names = [name for name in history if not name.startswith("val_") and name not in NOT_PLOTTED]
     figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
     for axis, name in zip(axes[0], names):

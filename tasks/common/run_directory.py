@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from seqzoo.tasks.common.errors import UsageError
 
@@ -58,19 +58,25 @@ def read_json(path: str | os.PathLike) -> Any:
         raise UsageError(f"{path}, line {error.lineno}: not valid JSON ({error.msg}).") from None
 
 
-def create_run_directory(path: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Make an empty run directory, refusing to replace a non-empty one unless asked."""
+def create_run_directory(
+    path: str | os.PathLike, overwrite: bool = False, inputs: Sequence[tuple[str, Any]] = ()
+) -> Path:
+    """Make an empty run directory, refusing to replace a non-empty one unless asked.
+
+    Kept for the Python API: it replaces (with `overwrite`) only a run directory that
+    seqzoo made and that holds nothing else, and never one that holds or lies inside one
+    of `inputs` (`(label, path)` pairs). The commands use
+    `seqzoo.tasks.common.output_dirs.staged_output` instead, which also keeps the old
+    run until the new one is complete.
+    """
+    from seqzoo.tasks.common.output_dirs import check_out, write_marker
+
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{path} exists and is not a directory; choose another --out.")
-    if path.is_dir() and any(path.iterdir()):
-        if not overwrite:
-            raise UsageError(
-                f"{path} already exists and is not empty; pass --overwrite to replace it "
-                "or choose another --out."
-            )
-        shutil.rmtree(path)
+    resolved = check_out(path, "run", inputs=inputs, overwrite=overwrite)
+    if resolved.is_dir() and any(resolved.iterdir()):
+        shutil.rmtree(resolved)
     path.mkdir(parents=True, exist_ok=True)
+    write_marker(path, "run")
     return path
 
 
@@ -86,30 +92,55 @@ def default_run_directory(task: str, arch: str, root: str | os.PathLike = "runs"
 
 
 def write_run_info(run_dir: str | os.PathLike, task: str) -> None:
+    """`run.json`: the task, the run format and the versions that wrote it. Its
+    `status` is kept: a run being trained stays "unfinished" (see
+    `seqzoo.tasks.common.output_dirs`) until its training ends; a model saved into a new
+    folder from Python is "finished"."""
     import keras
     import tensorflow as tf
 
+    from seqzoo.tasks.common.output_dirs import FINISHED
     from seqzoo.tasks.common.versions import seqzoo_version
 
+    path = Path(run_dir) / "run.json"
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    status = previous.get("status", FINISHED) if isinstance(previous, dict) else FINISHED
     atomic_write_json(
-        Path(run_dir) / "run.json",
+        path,
         {
             "task": task,
             "format_version": RUN_FORMAT_VERSION,
             "seqzoo_version": seqzoo_version(),
             "tensorflow_version": tf.__version__,
             "keras_version": keras.__version__,
+            "status": status,
         },
     )
 
 
-def read_run_info(run_dir: str | os.PathLike, task: str | None = None) -> dict[str, Any]:
-    """Check that `run_dir` is a run directory this version can read, for `task`."""
+def read_run_info(
+    run_dir: str | os.PathLike, task: str | None = None, require_finished: bool = True
+) -> dict[str, Any]:
+    """Check that `run_dir` is a run directory this version can read, for `task`, and
+    (unless `require_finished` is False, as for `seqzoo inspect`) that its training
+    finished: every command that uses a run's model reads it through here."""
+    from seqzoo.tasks.common.output_dirs import UNFINISHED, check_finished, run_status
+
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UsageError(f"{run_dir}: no such run directory.")
     info = read_json(run_dir / "run.json")
+    if not isinstance(info, dict):
+        raise UsageError(f"{run_dir / 'run.json'}: not a seqzoo run description (a JSON object).")
     version = info.get("format_version")
+    if version is None and run_status(run_dir, info) == UNFINISHED:
+        # Created, then stopped before its first save: only its status is known.
+        if require_finished:
+            check_finished(run_dir, info)
+        return info
     if not isinstance(version, int) or version > RUN_FORMAT_VERSION:
         raise UsageError(
             f"{run_dir} was written by seqzoo {info.get('seqzoo_version', '?')} (run format "
@@ -117,6 +148,8 @@ def read_run_info(run_dir: str | os.PathLike, task: str | None = None) -> dict[s
         )
     if task is not None and info.get("task") != task:
         raise UsageError(f"{run_dir} holds a {info.get('task')} run, not a {task} run.")
+    if require_finished:
+        check_finished(run_dir, info)
     return info
 
 

@@ -23,14 +23,16 @@ def _budget(text: str) -> float:
 
 
 def add_commands(commands) -> None:
-    from seqzoo.tasks.cli import TASKS, add_config_flags
+    from seqzoo.tasks.common.cli_support import add_config_flags
     from seqzoo.tasks.common.config import config_fields
+    from seqzoo.tasks.registry import all_tasks
 
     compare = commands.add_parser(
         "compare", help="train several architectures of one task on the same data and budget, and write a report",
     )
     tasks = compare.add_subparsers(dest="task", required=True, metavar="TASK")
-    for task, entry in TASKS.items():
+    for spec in all_tasks():
+        task = spec.name
         parser = tasks.add_parser(
             task, help=f"compare {task} architectures",
             description=f"Train the named {task} architectures one after another on the same splits, "
@@ -39,8 +41,8 @@ def add_commands(commands) -> None:
             "their reason; Ctrl-C keeps the finished runs and writes their report.",
         )
         group = parser.add_argument_group("compare options")
-        group.add_argument("--archs", help="comma-separated architectures (default: all of the task's, "
-                           "see `seqzoo archs TASK`)")
+        group.add_argument("--archs", help=f"comma-separated architectures among {', '.join(spec.architectures)} "
+                           "(default: all of them)")
         group.add_argument("--budget", type=_budget, metavar="DURATION",
                            help="training time per run, e.g. 90s, 10m, 1h (then --epochs, if given, "
                            "is a maximum; default: no time limit)")
@@ -54,17 +56,18 @@ def add_commands(commands) -> None:
                            "its finished runs are kept, the others trained; the same flags (without --overwrite) "
                            "are required")
         group.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
-        names = {field.name for field in config_fields(entry.CONFIG)} - _OWN_FIELDS
-        add_config_flags(parser, entry.CONFIG, only=names)
+        names = {field.name for field in config_fields(spec.config_class)} - _OWN_FIELDS
+        add_config_flags(parser, spec.config_class, only=names)
         # The workers import TensorFlow; this process only waits for them and writes the report.
         parser.set_defaults(handler=command_compare, needs_tensorflow=False)
 
 
 def command_compare(args) -> int:
-    from seqzoo.tasks.cli import TASKS, config_from_args
+    from seqzoo.tasks.common.cli_support import config_from_args
     from seqzoo.tasks.compare.runner import UNLIMITED_EPOCHS, Comparison, architecture_names, parse_archs
+    from seqzoo.tasks.registry import get_task
 
-    config = config_from_args(TASKS[args.task].CONFIG, args)
+    config = config_from_args(get_task(args.task).config_class, args)
     if args.budget and "epochs" not in vars(args):
         config.epochs = UNLIMITED_EPOCHS  # the budget (or early stopping) decides
     archs = parse_archs(args.archs, architecture_names(args.task), args.task)

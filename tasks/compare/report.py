@@ -15,21 +15,10 @@ import statistics
 from pathlib import Path
 
 from seqzoo.tasks.compare.runner import UNLIMITED_EPOCHS
-from seqzoo.tasks.common.plots import NOT_PLOTTED, _pyplot, save_figure
+from seqzoo.tasks.common.plots import NOT_PLOTTED, pyplot, save_figure
 from seqzoo.tasks.common.run_directory import atomic_write_text, read_json
+from seqzoo.tasks.registry import get_task
 
-# The test metrics each task's table shows: (key in metrics.json, column title, decimals).
-TASK_METRICS = {
-    "sentiment": [("accuracy", "accuracy", 4), ("macro_f1", "macro-F1", 4)],
-    "language-model": [("perplexity", "perplexity", 3), ("bits_per_char", "bits/char", 4), ("loss", "nats/token", 4)],
-    "translation": [("bleu", "BLEU", 2), ("chrf", "chrF", 2), ("exact_match", "exact match", 4)],
-    "captioning": [("bleu1", "BLEU-1", 2), ("bleu4", "BLEU-4", 2)],
-}
-# Scores by input length: (title, x label, y label) per task that has them.
-BY_LENGTH = {
-    "sentiment": ("accuracy by input length (test)", "input length (tokens)", "accuracy"),
-    "translation": ("BLEU by source length (test)", "source length (tokens)", "BLEU"),
-}
 SCORED = ("ok", "diverged")  # statuses whose runs have test metrics
 
 
@@ -71,8 +60,19 @@ def run_metrics(out: Path, run: dict) -> dict:
     return read_json(path) if path.exists() else run.get("metrics", {})
 
 
+def metric_columns(task: str) -> list[tuple[str, str, int]]:
+    """(key in metrics.json, column title, decimals) of each test metric a task reports.
+
+    Examples:
+
+    >>> metric_columns("sentiment")[0]
+    ('accuracy', 'accuracy', 4)
+    """
+    return [(m.key, m.title, m.decimals) for m in get_task(task).metrics]
+
+
 def _columns(results: dict) -> list[tuple[str, str, int]]:
-    columns = TASK_METRICS[results["task"]]
+    columns = metric_columns(results["task"])
     runs = [run for run in results["runs"] if run["status"] in SCORED]
     # Bits per character exist only at character level.
     return [c for c in columns if any(c[0] in run.get("metrics", {}) for run in runs) or not runs]
@@ -164,7 +164,7 @@ def plot_learning_curves(results: dict, path: Path) -> bool:
                 names.append(name)
     if not names:
         return False
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     colours = _colours(results)
@@ -193,25 +193,26 @@ def plot_learning_curves(results: dict, path: Path) -> bool:
 
 def length_rows(run: dict, task: str) -> list[dict]:
     """(lengths, examples, score) rows of a run's scores by input length."""
-    if task == "sentiment":
-        return [{**row, "score": row["accuracy"]} for row in run.get("by_length", [])]
-    if task == "translation":
-        return [{**row, "score": row["bleu"]} for row in run.get("metrics", {}).get("bleu_by_length", [])]
-    return []
+    by_length = get_task(task).by_length
+    if by_length is None:
+        return []
+    rows = run.get(by_length.rows_key) or run.get("metrics", {}).get(by_length.rows_key, [])
+    return [{**row, "score": row[by_length.score_key]} for row in rows]
 
 
 def plot_by_length(results: dict, path: Path) -> bool:
     """One line per architecture over the length buckets of the test set (runs of the
     first seed, whose test set all architectures share)."""
     task = results["task"]
-    if task not in BY_LENGTH:
+    by_length = get_task(task).by_length
+    if by_length is None:
         return False
     seed = results["seeds"][0]
     runs = [run for run in results["runs"] if run["seed"] == seed and length_rows(run, task)]
     if not runs:
         return False
-    title, xlabel, ylabel = BY_LENGTH[task]
-    plt = _pyplot()
+    title, xlabel, ylabel = by_length.title, by_length.x_label, by_length.y_label
+    plt = pyplot()
     colours = _colours(results)
     figure, axis = plt.subplots(figsize=(7, 4))
     labels = []
@@ -308,7 +309,7 @@ def write_report(out: str | Path, results: dict) -> list[Path]:
     if plot_learning_curves(results, out / "learning_curves.png"):
         plots.append(("learning curves", out / "learning_curves.png"))
     if plot_by_length(results, out / "by_length.png"):
-        plots.append((BY_LENGTH[results["task"]][0], out / "by_length.png"))
+        plots.append((get_task(results["task"]).by_length.title, out / "by_length.png"))
     header, rows = run_rows(out, results)
     sections = [("Runs", header, rows)]
     if len(results["seeds"]) > 1:

@@ -28,7 +28,9 @@ import time
 from pathlib import Path
 
 from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.common.run_directory import atomic_write_json, create_run_directory
+from seqzoo.tasks.registry import get_task
+from seqzoo.tasks.common.output_dirs import FINISHED, input_paths, run_status, staged_output, write_marker
+from seqzoo.tasks.common.run_directory import atomic_write_json
 
 # Epochs of a run with a time budget and no --epochs: the budget (or early stopping) ends it.
 UNLIMITED_EPOCHS = 1_000_000
@@ -58,41 +60,16 @@ def parse_budget(text: str) -> float:
     return seconds
 
 
-# Where each task's dictionary of architectures lives.
-_ARCHITECTURE_TABLES = {
-    "sentiment": ("seqzoo.tasks.sentiment.task", "SENTIMENT_ARCHITECTURES"),
-    "language-model": ("seqzoo.tasks.language_model.task", "LANGUAGE_MODEL_ARCHITECTURES"),
-    "translation": ("seqzoo.tasks.translation.task", "TRANSLATION_ARCHITECTURES"),
-    "captioning": ("seqzoo.tasks.captioning.task", "CAPTIONING_ARCHITECTURES"),
-}
-
-
 def architecture_names(task: str) -> list[str]:
-    """The architectures of a task, in the order `seqzoo archs TASK` lists them.
-
-    The names are read from the keys of the task module's dictionary literal without
-    importing it: the parent of the workers then never imports TensorFlow, which would
-    hold most of a gigabyte for the whole comparison. A dictionary that is not a literal
-    is imported instead.
+    """The architectures of a task, in the order `seqzoo archs TASK` lists them (read
+    from its TensorFlow-free spec, so the parent of the workers never imports TensorFlow).
 
     Examples:
 
     >>> architecture_names("translation")
     ['seq2seq', 'bahdanau', 'luong', 'transformer']
     """
-    import ast
-    import importlib
-    import importlib.util
-
-    module, name = _ARCHITECTURE_TABLES[task]
-    origin = importlib.util.find_spec(module).origin
-    for node in ast.parse(Path(origin).read_text(encoding="utf-8")).body:
-        target = getattr(node, "target", None) or (node.targets[0] if isinstance(node, ast.Assign) else None)
-        if isinstance(target, ast.Name) and target.id == name and isinstance(node.value, ast.Dict):
-            keys = [key.value if isinstance(key, ast.Constant) else None for key in node.value.keys]
-            if all(isinstance(key, str) for key in keys):
-                return keys
-    return list(getattr(importlib.import_module(module), name))
+    return list(get_task(task).architectures)
 
 
 def parse_archs(text: str | None, known: list[str], task: str) -> list[str]:
@@ -136,11 +113,11 @@ def _clock(seconds: float) -> str:
 
 
 def _headline(task: str, result: dict) -> str:
-    from seqzoo.tasks.compare.report import TASK_METRICS, format_number
+    from seqzoo.tasks.compare.report import format_number, metric_columns
 
     metrics = result.get("metrics", {})
     return ", ".join(f"{title} {format_number(metrics[key], decimals)}"
-                     for key, title, decimals in TASK_METRICS[task] if key in metrics)
+                     for key, title, decimals in metric_columns(task) if key in metrics)
 
 
 class Comparison:
@@ -181,6 +158,7 @@ class Comparison:
         self.archs = list(archs)
         self.config = config
         self.out = Path(out)
+        self._report_dir = self.out  # `out` itself; `self.out` is its staging folder while one is built
         self.repeats = repeats
         self.budget = budget
         self.overwrite = overwrite
@@ -199,15 +177,30 @@ class Comparison:
     def run(self) -> dict:
         """Train every run in turn; returns the results (as in `results.json`). Ctrl-C
         stops the run in progress, writes the report of the finished ones and raises
-        KeyboardInterrupt again."""
+        KeyboardInterrupt again.
+
+        A new `out` fills as the comparison goes (so that `--resume` can continue it); an
+        old one (`overwrite`) is replaced only by a complete comparison, built beside it,
+        and is left as it was when this one fails or is interrupted."""
+        if self.resume:
+            results = self._run()
+            write_marker(self.out, "comparison", complete=True)
+            return results
+        with staged_output(self._report_dir, "comparison", inputs=input_paths(self.config),
+                           overwrite=self.overwrite, keep_on_failure=True) as output:
+            self.out = output.path if output.staged else self._report_dir
+            try:
+                return self._run()
+            finally:
+                self.out = self._report_dir
+
+    def _run(self) -> dict:
         from seqzoo.tasks.compare.report import write_report
 
         config = dataclasses.replace(self.config, time_budget=self.budget)
         shared = {k: v for k, v in config.to_dict().items() if k not in ("arch", "task")}
         plan = self.plan()
         earlier, kept = self._finished_runs(shared, plan) if self.resume else ({}, {})
-        if not self.resume:
-            create_run_directory(self.out, overwrite=self.overwrite)
         self._order = {name: index for index, (name, _, _) in enumerate(plan)}
         self.results = {
             "task": self.task, "archs": self.archs, "seeds": self.seeds, "repeats": self.repeats,
@@ -255,6 +248,11 @@ class Comparison:
             finally:
                 signal.signal(signal.SIGINT, previous)
             finished = sum(run["status"] in ("ok", "diverged") for run in self.results["runs"])
+            if self.out != self._report_dir:  # an --overwrite's staging folder, removed on the way out
+                print(f"interrupted: {self._report_dir} is left as it was, since --overwrite replaces it only "
+                      f"with a complete comparison; the {finished} finished run(s) of this one are discarded",
+                      file=sys.stderr, flush=True)
+                raise
             print(f"interrupted: report of the {finished} finished run(s) in {self.out / 'report.html'}; "
                   "the same command with --resume (and without --overwrite) trains the others",
                   file=sys.stderr, flush=True)
@@ -266,7 +264,7 @@ class Comparison:
 
         print(markdown_table(*run_rows(self.out, self.results)))
         print(f"[{len(plan)}/{len(plan)}] done in {_clock(time.perf_counter() - started)}; report: "
-              f"{self.out / 'report.html'} (and report.md, results.json)", flush=True)
+              f"{self._report_dir / 'report.html'} (and report.md, results.json)", flush=True)
         return self.results
 
     def _finished_runs(self, shared: dict, plan) -> tuple[dict, dict[str, dict]]:
@@ -295,7 +293,8 @@ class Comparison:
         names = {name for name, _, _ in plan}
         kept = {run["name"]: run for run in runs
                 if run.get("name") in names and run.get("status") in ("ok", "diverged")
-                and (self.out / run.get("run_dir", "") / "metrics.json").is_file()}
+                and (self.out / run.get("run_dir", "") / "metrics.json").is_file()
+                and run_status(self.out / run.get("run_dir", "")) == FINISHED}
         return earlier, kept
 
     def _save(self) -> None:

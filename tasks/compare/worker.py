@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib
 import json
 import math
 import os
@@ -26,6 +25,7 @@ import traceback
 from pathlib import Path
 
 from seqzoo.tasks.common.run_directory import atomic_write_json
+from seqzoo.tasks.registry import get_task
 
 # Exit code of a worker stopped by Ctrl-C, as a shell reports SIGINT.
 INTERRUPTED = 130
@@ -76,71 +76,15 @@ def fingerprints(run_dir: Path) -> dict[str, str]:
     return {name: hashlib.sha256((run_dir / name).read_bytes()).hexdigest()[:16] for name in names}
 
 
-def _length_rows(lengths, correct) -> list[dict]:
-    from seqzoo.tasks.translation.metrics import length_buckets
-
-    rows = []
-    for low, high in length_buckets(lengths):
-        picked = [ok for n, ok in zip(lengths, correct) if low <= n <= high]
-        if picked:
-            rows.append({"lengths": [low, high], "examples": len(picked),
-                         "accuracy": round(sum(picked) / len(picked), 4)})
-    return rows
-
-
-# ------------------------------------------------------------------ per-task measurements
-# Each returns (items per training epoch, unit, splits sizes, extra results).
-def _sentiment(task, config, splits) -> tuple[int, str, dict, dict]:
-    import numpy as np
-
-    test = splits["test"]
-    lengths = [int(n) for n in task.encode(test.texts).row_lengths().numpy()]
-    predicted = np.argmax(task.predict_probabilities(test.texts), axis=-1)
-    correct = [bool(p == t) for p, t in zip(predicted, task.label_ids(test))]
-    sizes = {name: len(split.texts) for name, split in splits.items()}
-    return len(splits["train"].texts), "examples", sizes, {"by_length": _length_rows(lengths, correct),
-                                                           "by_length_metric": "accuracy"}
-
-
-def _language_model(task, config, splits) -> tuple[int, str, dict, dict]:
-    tokens = {name: int(len(task.encode(text, f"the {name} text"))) for name, text in splits.items()}
-    return tokens["train"], "tokens", tokens, {}
-
-
-def _translation(task, config, splits) -> tuple[int, str, dict, dict]:
-    from seqzoo.data.batching import encode_texts
-
-    targets, _ = encode_texts(task.target_preprocessor, list(splits["train"].targets), max_length=config.max_length)
-    # Every target sentence is also trained on its end token.
-    tokens = int(targets.row_lengths().numpy().sum()) + len(splits["train"])
-    sizes = {name: len(split) for name, split in splits.items()}
-    return tokens, "target tokens", sizes, {}
-
-
-def _captioning(task, config, splits) -> tuple[int, str, dict, dict]:
-    sizes = {name: len(split) for name, split in splits.items()}
-    return int(splits["train"].num_captions), "captions", sizes, {}
-
-
-MEASURE = {
-    "sentiment": _sentiment,
-    "language-model": _language_model,
-    "translation": _translation,
-    "captioning": _captioning,
-}
-
-
 def run(spec: dict) -> dict:
     """Train one architecture as `spec` says and return the result that `main` writes
     to `spec["result"]`."""
     import keras
     import tensorflow as tf
 
-    from seqzoo.tasks.cli import TASKS
-
-    entry = TASKS[spec["task"]]
-    jobs = importlib.import_module(entry.JOBS)
-    config = entry.CONFIG.from_dict(spec["config"])
+    task_spec = get_task(spec["task"])
+    jobs = task_spec.jobs()
+    config = task_spec.config_class.from_dict(spec["config"])
     # The same seed must give the same numbers: seeded initialisation and shuffling,
     # and kernels that do not reorder floating-point sums from run to run.
     keras.utils.set_random_seed(config.seed)
@@ -151,16 +95,14 @@ def run(spec: dict) -> dict:
                                    verbose=spec.get("verbose", "auto"))
     # Read once here for the measurements (train_run read them for itself).
     splits = jobs.load_splits(config)
-    if config.task == "language-model":
-        splits, _ = splits  # (splits, the data's name)
-    items, unit, sizes, extra = MEASURE[spec["task"]](task, config, splits)
+    items, unit, sizes, extra = jobs.measure(task, config, splits)
     history = read_history(run_dir)
     epochs = float(metrics.get("epochs", 0))
     steps = int(task.model.optimizer.iterations.numpy())
     stopped_by = _stopped_by(history, config, getattr(task.model, "time_budget_reached", False))
     if stopped_by in ("time budget", "divergence"):
         # The last epoch was cut short: count epochs by training steps instead.
-        per_epoch = _batches_per_epoch(task, config, splits)
+        per_epoch = _batches_per_epoch(jobs, task, splits)
         epochs = steps / per_epoch if per_epoch else epochs
     # Training batches only (TrainingClock); validation passes are not training work.
     clocked = [v for v in history.get("train_seconds", []) if math.isfinite(v)]
@@ -184,12 +126,9 @@ def run(spec: dict) -> dict:
     return result
 
 
-def _batches_per_epoch(task, config, splits) -> int:
+def _batches_per_epoch(jobs, task, splits) -> int:
     """Batches in one pass over the training data, counted by reading it once."""
-    if config.task == "language-model":
-        dataset = task.dataset(task.encode(splits["train"], "the training text"))
-    else:
-        dataset = task.dataset(splits["train"])
+    dataset = jobs.training_batches(task, splits["train"], shuffle=False)
     return int(dataset.reduce(0, lambda count, _: count + 1).numpy())
 
 
@@ -214,7 +153,7 @@ def _divergence_reason(history: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    from seqzoo.tasks.cli import _user_errors, import_tensorflow_quietly
+    from seqzoo.tasks.common.cli_support import import_tensorflow_quietly, user_errors
 
     # The parent's own quiet import set TF_CPP_MIN_LOG_LEVEL, which would make the
     # worker show TensorFlow's start-up chatter once per run: hide it here too.
@@ -230,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write_json(spec["result"], {"status": "interrupted", "reason": "stopped by Ctrl-C"})
         return INTERRUPTED
     except Exception as error:
-        user_error = isinstance(error, _user_errors())
+        user_error = isinstance(error, user_errors())
         reason = str(error) if user_error else f"{type(error).__name__}: {error}"
         if "OOM" in type(error).__name__ or "out of memory" in str(error).lower():
             reason = f"out of memory: {reason}"

@@ -1,6 +1,8 @@
-"""`seqzoo diagnose gradients|gates` (no TensorFlow at import; the work is in diagnose_job)."""
+"""`seqzoo diagnose gradients|gates` (no TensorFlow at import; the work is in `jobs.py`)."""
 
 from __future__ import annotations
+
+from seqzoo.tasks.registry import all_tasks
 
 # Training steps before --archs models are measured. The textbook contrast (the Elman
 # RNN's gradient vanishes, the LSTM's does not) is a property of trained weights: at
@@ -8,7 +10,18 @@ from __future__ import annotations
 DEFAULT_TRAIN_STEPS = 300
 
 
+def _probed_tasks() -> dict[str, str]:
+    """Task name -> how `diagnose gradients` reads its models (its spec's gradient probe)."""
+    return {spec.name: spec.gradient_probe for spec in all_tasks() if spec.gradient_probe}
+
+
+def _default_task(probe: str) -> str | None:
+    return next((name for name, kind in _probed_tasks().items() if kind == probe), None)
+
+
 def add_commands(commands) -> None:
+    probed = list(_probed_tasks())
+    gradients_default, gates_default = _default_task("next-token"), _default_task("classifier")
     diagnose = commands.add_parser(
         "diagnose", help="look inside recurrent models: gradients through time, LSTM gates",
         description="Look inside recurrent models: `seqzoo diagnose gradients` plots how far back "
@@ -28,12 +41,12 @@ def add_commands(commands) -> None:
         "t=T, T-10, T-50 and 1, with the global parameter gradient norm before and after the "
         "template's clipping.",
     )
-    gradients.add_argument("--task", choices=("sentiment", "language-model"), default="language-model",
-                           help="template whose fresh models --archs builds (default: language-model)")
+    gradients.add_argument("--task", choices=probed, default=gradients_default,
+                           help=f"template whose fresh models --archs builds (default: {gradients_default})")
     gradients.add_argument("--archs", help="comma-separated architectures to build freshly (seeded), "
                            "e.g. rnn,irnn,lstm,gru; a transformer is skipped (no recurrent state)")
     gradients.add_argument("--run", action="append", metavar="RUN_DIR",
-                           help="a trained sentiment or language-model run directory (repeatable)")
+                           help=f"a trained run directory of {' or '.join(probed)} (repeatable)")
     gradients.add_argument("--data", help="data to cut the input windows from (default: the task's built-in "
                            "data for --archs, each run's test split for --run); also the vocabulary of fresh models")
     gradients.add_argument("--length", type=int, default=200, help="tokens per window, T (default: 200)")
@@ -59,12 +72,12 @@ def add_commands(commands) -> None:
         description="Recompute the gates of the first LSTM layer step by step from its weights "
         "(Keras order i, f, c, o) over --text and draw them as heat maps, units by tokens.",
     )
-    gates.add_argument("run_dir", nargs="?", help="a sentiment, language-model or translation (encoder) run "
-                       "directory with an LSTM (default: a fresh one of --task)")
+    gates.add_argument("run_dir", nargs="?", help="a run directory whose model reads tokens with an LSTM (the "
+                       "encoder's, for an encoder-decoder; default: a fresh one of --task)")
     gates.add_argument("--text", required=True, help="the text to read")
     gates.add_argument("--out", default="gates.png", help="the PNG to write (default: gates.png)")
-    gates.add_argument("--task", choices=("sentiment", "language-model"), default="sentiment",
-                       help="without a run directory: the template of the fresh LSTM (default: sentiment)")
+    gates.add_argument("--task", choices=probed, default=gates_default,
+                       help=f"without a run directory: the template of the fresh LSTM (default: {gates_default})")
     gates.add_argument("--max-units", type=int, default=32, help="units drawn (default: 32)")
     gates.add_argument("--data", help="without a run directory: the data whose vocabulary the fresh LSTM gets")
     gates.add_argument("--seed", type=int, default=0, help="seed of a fresh LSTM")

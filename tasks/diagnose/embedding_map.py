@@ -108,9 +108,9 @@ def project_2d(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.nd
 
 def plot_embedding_map(points: np.ndarray, labels: list[str], chosen: set[str], path, title: str = "") -> None:
     """A labelled scatter plot; the chosen words stand out in colour and bold."""
-    from seqzoo.tasks.common.plots import _pyplot, save_figure
+    from seqzoo.tasks.common.plots import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(9, 7.5))
     picked = np.array([label in chosen for label in labels])
     axis.scatter(points[~picked, 0], points[~picked, 1], s=10, color="0.6", label="frequent tokens")
@@ -148,14 +148,14 @@ def learned_embedding(run_dir: str, side: str | None = None) -> tuple[np.ndarray
     """`(matrix [vocabulary, dim], tokens, description, level)` of a run's learned
     embedding; `level` is the tokenisation ("word", "char" or "subword").
 
-    `side` picks translation's "source" (the default) or "target" embedding; captioning
-    has only the target (caption) side, which None picks for it.
+    `side` picks the "source" or "target" embedding of a task that reads tokens on both
+    sides; None picks the task's first side (its spec's `token_sides`).
     """
-    from seqzoo.tasks.diagnose.reading_stack import load_task, reading_stack
+    from seqzoo.tasks.diagnose.reading_stack import default_side, load_task, reading_stack
 
     task_name, task = load_task(run_dir)
     if side is None:
-        side = "target" if task_name == "captioning" else "source"
+        side = default_side(task_name)
     stack = reading_stack(task_name, task, side)
     embedding = getattr(stack.layer, "embedding", None)
     if embedding is None:
@@ -167,8 +167,14 @@ def learned_embedding(run_dir: str, side: str | None = None) -> tuple[np.ndarray
             "--embedding learned."
         )
     tokens = stack.preprocessor.vocabulary.tokens
-    description = f"{task_name} / {task.config.arch}" + (f" ({side})" if task_name == "translation" else "")
+    description = f"{task_name} / {task.config.arch}" + (f" ({side})" if _reads_tokens_on_both_sides(task_name) else "")
     return np.asarray(embedding.embeddings.numpy()), tokens, description, stack.preprocessor.level
+
+
+def _reads_tokens_on_both_sides(task_name: str) -> bool:
+    from seqzoo.tasks.registry import get_task
+
+    return sum(not isinstance(side, str) for side in get_task(task_name).token_sides.values()) > 1
 
 
 def command_embeddings(args) -> int:
@@ -177,6 +183,10 @@ def command_embeddings(args) -> int:
         raise UsageError("give --words to look up, --plot to draw a map, or both.")
     if args.top_k < 1:
         raise UsageError(f"--top-k must be at least 1, got {args.top_k}.")
+    if args.plot:
+        from seqzoo.tasks.common.output_dirs import check_out_file, input_paths
+
+        check_out_file(args.plot, input_paths(extra=[("the run directory", args.run_dir)]), flag="--plot")
     matrix, tokens, description, level = learned_embedding(args.run_dir, args.side)
     check_words(words, tokens)
     results = {word: nearest_neighbours(matrix, tokens, word, args.top_k) for word in words}

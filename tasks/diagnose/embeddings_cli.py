@@ -11,8 +11,7 @@ def add_commands(commands) -> None:
         "learned embedding, and with --plot draw a 2-D map (PCA or t-SNE) of those words and "
         "the most frequent tokens.",
     )
-    embeddings.add_argument("run_dir", help="a run directory with a learned embedding (sentiment, "
-                            "language-model, translation, captioning)")
+    embeddings.add_argument("run_dir", help="a run directory with a learned token embedding (any task)")
     embeddings.add_argument("--words", default="", help="comma-separated tokens to look up, e.g. good,bad,film")
     embeddings.add_argument("--top-k", type=int, default=8, help="neighbours per word (default: 8)")
     embeddings.add_argument("--plot", help="write a 2-D map of the words and the frequent tokens to this PNG")

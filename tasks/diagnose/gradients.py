@@ -234,9 +234,9 @@ def format_table(profiles: list[GradientProfile]) -> str:
 def plot_gradient_profiles(profiles: list[GradientProfile], path, title: str = "") -> None:
     """Log-scale `||dL/dh_t||` against the distance from the loss, one line per model,
     beside the parameter gradient's global norm before and after clipping."""
-    from seqzoo.tasks.common.plots import _pyplot, save_figure
+    from seqzoo.tasks.common.plots import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     figure, (curves, bars) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [2.2, 1]})
     for profile in profiles:
         distance = np.arange(len(profile.norms))[::-1]  # the last step is at distance 0

@@ -1,8 +1,7 @@
 """The jobs behind `seqzoo diagnose gradients` and `seqzoo diagnose gates`.
 
-Fresh models are built the way their template builds them (`SentimentTask.build`,
-`LanguageModelTask.build`, with the vocabulary of the task's data), trained ones are read
-from run directories; both are measured on the same kind of inputs: windows of real token
+Fresh models are built the way their template builds them (`spec.jobs().build_task`,
+with the vocabulary of the task's data), trained ones are read from run directories; both are measured on the same kind of inputs: windows of real token
 ids cut from the data's token stream.
 """
 
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.output_dirs import check_out, check_out_file, input_paths, staged_output
 from seqzoo.tasks.diagnose.gradients import (
     GradientProfile,
     TwoWayLayerError,
@@ -26,8 +26,14 @@ from seqzoo.tasks.diagnose.gradients import (
     scale_recurrent_weights,
 )
 from seqzoo.tasks.diagnose.reading_stack import load_task, reading_stack
+from seqzoo.tasks.registry import all_tasks, get_task
 
-DIAGNOSED_TASKS = ("sentiment", "language-model")
+
+
+def diagnosed_tasks() -> list[str]:
+    """The tasks whose models `seqzoo diagnose gradients` reads (their spec names a
+    `gradient_probe`)."""
+    return [spec.name for spec in all_tasks() if spec.gradient_probe]
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -55,7 +61,7 @@ def _text_windows(task, data, length: int, batch: int, seed: int):
     labels = task.label_ids(data)
     usable = np.flatnonzero((ends >= length) & (ids.row_lengths().numpy() > 0))
     if len(usable) == 0:
-        raise UsageError(f"the sentiment texts hold {len(stream)} tokens, fewer than --length {length}.")
+        raise UsageError(f"the texts hold {len(stream)} tokens, fewer than --length {length}.")
     chosen = np.random.default_rng(seed).choice(usable, size=batch, replace=len(usable) < batch)
     windows = np.stack([stream[ends[i] - length : ends[i]] for i in chosen]).astype(np.int32)
     return windows, labels[chosen]
@@ -67,7 +73,7 @@ def _measure(task_name: str, task, inputs_source, args, name: str, recurrent_sca
     if recurrent_scale != 1.0:
         scale_recurrent_weights(stack.layer, recurrent_scale)
         notes.append(f"recurrent weights x {recurrent_scale}")
-    if task_name == "sentiment":
+    if get_task(task_name).gradient_probe == "classifier":
         windows, labels = _text_windows(task, inputs_source, args.length, args.batch, args.seed)
         norms, parameter_norm = classifier_state_gradients(task.model, windows, labels)
         clipnorm = task.clipnorm()
@@ -88,11 +94,8 @@ def _short_training(task_name: str, task, train, steps: int) -> None:
           "(--train-steps 0 measures it as initialised) ...", flush=True)
     started = time.perf_counter()
     task.compile()
-    if task_name == "sentiment":
-        batches = task.dataset(train, shuffle=True)
-    else:
-        batches = task.dataset(task.encode(train, "the training text"), shuffle=True)
     # The batches come in the template's own order (stateful rows under TBPTT).
+    batches = get_task(task_name).jobs().training_batches(task, train)
     history = task.model.fit(batches.repeat().take(steps), epochs=1, verbose=0, shuffle=False)
     print(f"{task_name}/{task.config.arch}: {steps} steps in {time.perf_counter() - started:.0f} s, "
           f"training loss {history.history['loss'][-1]:.3f}", flush=True)
@@ -101,25 +104,12 @@ def _short_training(task_name: str, task, train, steps: int) -> None:
 def _fresh_task(task_name: str, arch: str, args):
     """A freshly initialised task (seeded), built on its template's data, and the data the
     windows are cut from; with --train-steps, trained that many steps first."""
+    spec = get_task(task_name)
+    jobs = spec.jobs()
     overrides = {name: getattr(args, name) for name in ("units", "embedding_dim") if getattr(args, name, None)}
-    if task_name == "sentiment":
-        from seqzoo.tasks.sentiment.config import SentimentConfig
-        from seqzoo.tasks.sentiment.task import SentimentTask
-        from seqzoo.tasks.sentiment.jobs import load_splits
-
-        config = SentimentConfig(arch=arch, data=args.data, seed=args.seed, **overrides)
-        splits = load_splits(config)
-        task = SentimentTask.build(config, splits["train"])
-        if getattr(args, "train_steps", 0):
-            _short_training(task_name, task, splits["train"], args.train_steps)
-        return task, splits["test"]
-    from seqzoo.tasks.language_model.task import LanguageModelTask
-    from seqzoo.tasks.language_model.config import LanguageModelConfig
-    from seqzoo.tasks.language_model.jobs import load_splits
-
-    config = LanguageModelConfig(arch=arch, data=args.data, seed=args.seed, **overrides)
-    splits, _ = load_splits(config)
-    task = LanguageModelTask.build(config, splits["train"])
+    config = spec.config_class(arch=arch, data=args.data, seed=args.seed, **overrides)
+    splits = jobs.load_splits(config)
+    task = jobs.build_task(config, splits["train"])
     if getattr(args, "train_steps", 0):
         _short_training(task_name, task, splits["train"], args.train_steps)
     return task, splits["test"]
@@ -127,23 +117,16 @@ def _fresh_task(task_name: str, arch: str, args):
 
 def _run_inputs(task_name: str, task, args):
     """The run's own held-out data (or --data) to cut windows from."""
-    if task_name == "sentiment":
-        from seqzoo.tasks.sentiment.jobs import _read, load_splits
-
-        return _read(args.data, task.config) if args.data else load_splits(task.config)["test"]
-    from seqzoo.tasks.language_model.jobs import load_splits, read_text
-
-    if args.data:
-        return read_text(args.data, task.config.encoding)[0]
-    return load_splits(task.config)[0]["test"]
+    data, _ = get_task(task_name).jobs().evaluation_data(task.config, args.data)
+    return data
 
 
 def gradient_profiles(args) -> list[GradientProfile]:
     """One profile per `--archs` entry (fresh) and per `--run` (trained)."""
     profiles = []
     archs = [a.strip() for a in (args.archs or "").split(",") if a.strip()]
-    if archs and args.task not in DIAGNOSED_TASKS:
-        raise UsageError(f"--task must be one of {', '.join(DIAGNOSED_TASKS)} with --archs.")
+    if archs and args.task not in diagnosed_tasks():
+        raise UsageError(f"--task must be one of {', '.join(diagnosed_tasks())} with --archs.")
     architectures = _architectures(args.task) if archs else {}
     unknown = [arch for arch in archs if arch not in architectures]
     if unknown:  # before any model is built or trained
@@ -162,8 +145,8 @@ def gradient_profiles(args) -> list[GradientProfile]:
             print(f"{arch}: skipped, {error}")
     for run_dir in args.run or []:
         task_name, task = load_task(run_dir)
-        if task_name not in DIAGNOSED_TASKS:
-            raise UsageError(f"{run_dir} is a {task_name} run; diagnose gradients reads {', '.join(DIAGNOSED_TASKS)} runs.")
+        if task_name not in diagnosed_tasks():
+            raise UsageError(f"{run_dir} is a {task_name} run; diagnose gradients reads {', '.join(diagnosed_tasks())} runs.")
         if not _architectures(task_name)[task.config.arch].recurrent:
             print(f"{run_dir}: skipped, a {task.config.arch} has no recurrent state.")
             continue
@@ -178,29 +161,27 @@ def gradient_profiles(args) -> list[GradientProfile]:
 
 
 def _architectures(task_name: str) -> dict:
-    if task_name == "sentiment":
-        from seqzoo.tasks.sentiment.task import SENTIMENT_ARCHITECTURES
-
-        return SENTIMENT_ARCHITECTURES
-    from seqzoo.tasks.language_model.task import LANGUAGE_MODEL_ARCHITECTURES
-
-    return LANGUAGE_MODEL_ARCHITECTURES
+    return get_task(task_name).architectures
 
 
-def write_gradient_report(profiles: list[GradientProfile], out: str | Path, title: str = "") -> Path:
-    """`gradients.png`, `gradients.json` and `gradients.csv` (one column per model) in `out`."""
+def write_gradient_report(profiles: list[GradientProfile], out: str | Path, title: str = "", inputs=()) -> Path:
+    """`gradients.png`, `gradients.json` and `gradients.csv` (one column per model) in `out`.
+
+    An existing `out` is replaced only when it is a report seqzoo made, and only once the
+    new one is complete; `inputs` (`(label, path)` pairs) are never written over."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    plot_gradient_profiles(profiles, out / "gradients.png", title=title)
-    (out / "gradients.json").write_text(json.dumps([p.to_dict() for p in profiles], indent=2) + "\n")
-    length = max(len(p.norms) for p in profiles)
-    with open(out / "gradients.csv", "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["step", "steps_before_loss"] + [p.name for p in profiles])
-        for t in range(length):
-            row = [t + 1, length - 1 - t]
-            row += [f"{p.norms[t]:.6e}" if t < len(p.norms) else "" for p in profiles]
-            writer.writerow(row)
+    with staged_output(out, "diagnose-report", inputs=inputs, overwrite=True, overwrite_flag=None) as output:
+        folder = output.path
+        plot_gradient_profiles(profiles, folder / "gradients.png", title=title)
+        (folder / "gradients.json").write_text(json.dumps([p.to_dict() for p in profiles], indent=2) + "\n")
+        length = max(len(p.norms) for p in profiles)
+        with open(folder / "gradients.csv", "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(["step", "steps_before_loss"] + [p.name for p in profiles])
+            for t in range(length):
+                row = [t + 1, length - 1 - t]
+                row += [f"{p.norms[t]:.6e}" if t < len(p.norms) else "" for p in profiles]
+                writer.writerow(row)
     return out
 
 
@@ -213,11 +194,13 @@ def command_gradients(args) -> int:
         raise UsageError(f"--length must be at least 2, got {args.length}.")
     if args.batch < 1:
         raise UsageError(f"--batch must be at least 1, got {args.batch}.")
+    inputs = input_paths(extra=[("--run", args.run), ("--data", args.data)])
+    check_out(args.out, "diagnose-report", inputs=inputs, overwrite=True, overwrite_flag=None)  # before any work
     profiles = gradient_profiles(args)
     if not profiles:
         raise UsageError("none of the models has a recurrent state to diagnose.")
     title = f"{args.task if args.archs else 'runs'}: loss at step T = {args.length}, batch of {args.batch}"
-    out = write_gradient_report(profiles, args.out, title)
+    out = write_gradient_report(profiles, args.out, title, inputs=inputs)
     print(f"||dL/dh_t|| of the first recurrent layer's state (LSTM: h_t and c_t), mean over {args.batch} "
           f"windows of {args.length} tokens; |grad W| is the global norm of dL/dW, then clipped")
     print(format_table(profiles))
@@ -234,13 +217,14 @@ def command_gates(args) -> int:
 
     if args.max_units < 1:
         raise UsageError(f"--max-units must be at least 1, got {args.max_units}.")
+    check_out_file(args.out, input_paths(extra=[("the run directory", args.run_dir), ("--data", args.data)]))
     if args.run_dir:
         task_name, task = load_task(args.run_dir)
         base = Path(args.run_dir).resolve().name
         label = base if base == task.config.arch else f"{base} ({task.config.arch})"
     else:
-        if args.task not in DIAGNOSED_TASKS:
-            raise UsageError(f"give a run directory, or --task {' or --task '.join(DIAGNOSED_TASKS)} for a fresh LSTM.")
+        if args.task not in diagnosed_tasks():
+            raise UsageError(f"give a run directory, or --task {' or --task '.join(diagnosed_tasks())} for a fresh LSTM.")
         task_name = args.task
         task, _ = _fresh_task(task_name, "lstm", args)
         label = f"fresh {task_name} lstm"

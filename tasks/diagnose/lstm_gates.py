@@ -67,9 +67,9 @@ def lstm_gate_activations(inputs, kernel, recurrent_kernel, bias=None) -> dict[s
 
 def plot_gates(gates: dict[str, np.ndarray], tokens: list[str], path, max_units: int = 32, title: str = "") -> None:
     """Heat maps units x time of the input, forget and output gates, tokens along the x axis."""
-    from seqzoo.tasks.common.plots import _pyplot, save_figure
+    from seqzoo.tasks.common.plots import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     steps = len(tokens)
     units = min(max_units, gates["forget"].shape[1])
     width = min(24.0, 3.0 + 0.35 * steps)

@@ -7,11 +7,11 @@ that model reads. Each template keeps them in its own place; this module is the 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.registry import get_task, task_of_run
 
 SIDES = ("source", "target")
 
@@ -47,34 +47,30 @@ class ReadingStack:
 
 def load_task(run_dir: str | Path):
     """`(task name, task object)` of a run directory, as `seqzoo evaluate` loads it."""
-    from seqzoo.tasks.cli import TASKS, run_task
-
     if not Path(run_dir).is_dir():
         raise UsageError(f"{run_dir} is not a directory; give a run directory made by `seqzoo train`.")
-    name = run_task(run_dir)
-    return name, importlib.import_module(TASKS[name].JOBS).load_task(run_dir)
+    spec = task_of_run(run_dir)
+    return spec.name, spec.jobs().load_task(run_dir)
+
+
+def default_side(task_name: str) -> str:
+    """The side whose tokens a task's model reads first (its spec's first token side)."""
+    return next(iter(get_task(task_name).token_sides), "source")
 
 
 def reading_stack(task_name: str, task, side: str = "source") -> ReadingStack:
-    """The embedding-and-recurrence part of a loaded task.
-
-    Sentiment reads with its encoder, the language model and captioning with their
-    decoder; translation has both, chosen by `side` ("source": encoder, "target":
-    decoder).
+    """The embedding-and-recurrence part of a loaded task, as its spec's `token_sides`
+    name it: sentiment reads with its encoder, the language model and captioning with
+    their decoder; translation has both, chosen by `side` ("source": encoder,
+    "target": decoder). A task with one side reads with it whatever `side` says.
     """
     if side not in SIDES:
         raise UsageError(f"--side must be one of {', '.join(SIDES)}, got {side!r}.")
-    model = task.model
-    if task_name == "sentiment":
-        return ReadingStack(task_name, model.encoder, task.preprocessor, task)
-    if task_name == "language-model":
-        return ReadingStack(task_name, model.decoder, task.preprocessor, task)
-    if task_name == "translation":
-        if side == "source":
-            return ReadingStack(task_name, model.encoder, task.source_preprocessor, task)
-        return ReadingStack(task_name, model.decoder, task.target_preprocessor, task)
-    if task_name == "captioning":
-        if side == "source":
-            raise UsageError("a captioning model reads images, not tokens, on its source side; use --side target.")
-        return ReadingStack(task_name, model.decoder, task.preprocessor, task)
-    raise UsageError(f"{task_name} runs have no token embedding this command knows of.")
+    sides = get_task(task_name).token_sides
+    if not sides:
+        raise UsageError(f"{task_name} runs have no token embedding this command knows of.")
+    found = sides.get(side) if side in sides or len(sides) > 1 else next(iter(sides.values()))
+    if isinstance(found, str):
+        raise UsageError(found)
+    return ReadingStack(task_name, getattr(task.model, found.model_attribute),
+                        getattr(task, found.preprocessor_attribute), task)

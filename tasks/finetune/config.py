@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import JSONConfig, _field
+from seqzoo.tasks.common.config import JSONConfig, config_field
 
 VOCABULARY_POLICIES = ("keep", "extend", "rebuild")
 FREEZE_CHOICES = ("none", "embeddings", "encoder")
@@ -18,18 +18,18 @@ FREEZE_CHOICES = ("none", "embeddings", "encoder")
 class DataConfig:
     """The new data; columns default to the source run's."""
 
-    data: str | None = _field(None, "the new training data, in any format the source run's task reads")
-    valid: str | None = _field(None, "separate validation file (otherwise split off --data)")
-    test: str | None = _field(None, "separate test file (otherwise split off --data)")
-    encoding: str | None = _field(None, "text encoding of the data files (default: the source run's)")
-    text_column: str | None = _field(None, "sentiment: column holding the text")
-    label_column: str | None = _field(None, "sentiment: column holding the label")
-    source_column: str | None = _field(None, "translation: column holding the source sentence")
-    target_column: str | None = _field(None, "translation: column holding the translation")
-    image_column: str | None = _field(None, "captioning: column holding the image file name")
-    caption_column: str | None = _field(None, "captioning: column holding the caption")
-    images: str | None = _field(None, "captioning: folder holding the images")
-    vocabulary: str | None = _field(
+    data: str | None = config_field(None, "the new training data, in any format the source run's task reads")
+    valid: str | None = config_field(None, "separate validation file (otherwise split off --data)")
+    test: str | None = config_field(None, "separate test file (otherwise split off --data)")
+    encoding: str | None = config_field(None, "text encoding of the data files (default: the source run's)")
+    text_column: str | None = config_field(None, "sentiment: column holding the text")
+    label_column: str | None = config_field(None, "sentiment: column holding the label")
+    source_column: str | None = config_field(None, "translation: column holding the source sentence")
+    target_column: str | None = config_field(None, "translation: column holding the translation")
+    image_column: str | None = config_field(None, "captioning: column holding the image file name")
+    caption_column: str | None = config_field(None, "captioning: column holding the caption")
+    images: str | None = config_field(None, "captioning: folder holding the images")
+    vocabulary: str | None = config_field(
         None, "when RUN is a .keras file: the folder laid out as a run directory's vocabulary "
         "files (vocabulary.txt and preprocessor.json, labels.txt; source/ and target/ for "
         "translation, captions/ for captioning), optionally with config.json"
@@ -40,25 +40,25 @@ class DataConfig:
 class TrainConfig:
     """What changes and what trains."""
 
-    vocab: str = _field(
+    vocab: str = config_field(
         "keep", "keep: new words map to [UNK] (counted); extend: append new tokens seen at least "
         "--min-frequency times, old ids and rows kept exactly; rebuild: learn a new vocabulary, "
         "rows of shared tokens copied", choices=VOCABULARY_POLICIES,
     )
-    min_frequency: int = _field(2, "with --vocab extend: the fewest occurrences of a new token")
-    new_labels: bool = _field(
+    min_frequency: int = config_field(2, "with --vocab extend: the fewest occurrences of a new token")
+    new_labels: bool = config_field(
         False, "sentiment: learn the new data's label set with a new classification head (encoder kept)"
     )
-    freeze: str = _field(
+    freeze: str = config_field(
         "none", "weights kept fixed: the token embeddings, or the whole encoder (see README)",
         choices=FREEZE_CHOICES,
     )
-    unfreeze_after: int | None = _field(None, "train everything after this many frozen epochs")
-    epochs: int | None = _field(None, "maximum epochs (default: the source run's; early stopping as there)")
-    learning_rate: float | None = _field(None, "Adam learning rate (default: the source run's / 10)")
-    seed: int | None = _field(None, "seed for splits, shuffling and new rows (default: the source run's)")
-    evaluate_before: bool = _field(True, "also evaluate the model on the new test split before fine-tuning")
-    forgetting: str | None = _field(
+    unfreeze_after: int | None = config_field(None, "train everything after this many frozen epochs")
+    epochs: int | None = config_field(None, "maximum epochs (default: the source run's; early stopping as there)")
+    learning_rate: float | None = config_field(None, "Adam learning rate (default: the source run's / 10)")
+    seed: int | None = config_field(None, "seed for splits, shuffling and new rows (default: the source run's)")
+    evaluate_before: bool = config_field(True, "also evaluate the model on the new test split before fine-tuning")
+    forgetting: str | None = config_field(
         None, "also evaluate the source model and the fine-tuned one on the old data, to measure forgetting: "
         "'source' (the source run's own test split) or a file in the source's format and columns"
     )

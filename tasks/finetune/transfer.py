@@ -27,15 +27,17 @@ from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.model_files import load_keras_model
 from seqzoo.tasks.finetune.config import FinetuneConfig
 from seqzoo.tasks.finetune.task_parts import (
-    MODEL_TASKS,
-    TASK_PARTS,
     added_tokens_under_freezing,
     frozen_layers,
     grown_embeddings,
     open_grown_embeddings,
+    task_of_model,
+    task_parts,
 )
 from seqzoo.tasks.finetune.vocabulary import apply_policy
-from seqzoo.tasks.common.run_directory import atomic_write_json, create_run_directory, read_json, read_run_info
+from seqzoo.tasks.registry import task_names
+from seqzoo.tasks.common.output_dirs import check_inputs, input_paths, staged_output
+from seqzoo.tasks.common.run_directory import atomic_write_json, read_json, read_run_info
 from seqzoo.tasks.finetune.weight_transfer import VocabularyResize, transfer
 
 FINETUNE_FILE = "finetune.json"
@@ -56,10 +58,10 @@ def load_source(source: str | Path, vocabulary: str | Path | None = None):
         folder = Path(vocabulary)
         folder = folder.parent if folder.is_file() else folder
         model = load_keras_model(path, compile=False)
-        name = MODEL_TASKS.get(type(model).__name__)
+        name = task_of_model(model)
         if name is None:
             raise UsageError(f"{path} holds a {type(model).__name__}, which no seqzoo task fine-tunes.")
-        parts = TASK_PARTS[name]
+        parts = task_parts(name)
         config_class = parts.config_class()
         config_path = folder / "config.json"
         if config_path.is_file():
@@ -72,9 +74,14 @@ def load_source(source: str | Path, vocabulary: str | Path | None = None):
             )
         return name, parts.from_files(config, folder, model)
     name = read_run_info(path).get("task")
-    if name not in TASK_PARTS:
+    if name not in task_names():
         raise UsageError(f"{path} holds a {name!r} run, which this seqzoo cannot fine-tune.")
-    return name, TASK_PARTS[name].job_module().load_task(path)
+    return name, task_parts(name).job_module().load_task(path)
+
+
+def finetune_inputs(source: str | Path, config: FinetuneConfig) -> list:
+    """The files and folders a fine-tuning reads, which its --out must never overlap."""
+    return input_paths(config, extra=[("the source run", source)])
 
 
 def _check_out(source: Path, out: Path) -> None:
@@ -207,7 +214,7 @@ def plan_finetuning(source: str | Path, out: str | Path | None = None, config: F
     source = Path(source)
     _check_options(config)
     name, old = load_source(source, config.vocabulary)
-    parts = TASK_PARTS[name]
+    parts = task_parts(name)
     task_config = _task_config(old, config)
     source_rate = parts.learning_rate(old)
     task_config.learning_rate = config.learning_rate or source_rate / 10
@@ -218,6 +225,7 @@ def plan_finetuning(source: str | Path, out: str | Path | None = None, config: F
             )
     out = Path(out) if out is not None else default_out(source)
     _check_out(source, out)
+    check_inputs(out, finetune_inputs(source, config))
 
     splits = parts.load_splits(task_config)
     keras.utils.set_random_seed(task_config.seed)
@@ -283,7 +291,7 @@ def finetune(
 def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     """Train a planned fine-tuning and fill its run directory; returns (task, metrics)."""
     config, task, name, source = plan.config, plan.task, plan.name, plan.source
-    task_config, splits, parts = task.config, plan.splits, TASK_PARTS[plan.name]
+    task_config, splits, parts = task.config, plan.splits, task_parts(plan.name)
     rate_note = "given" if config.learning_rate else f"the source's {plan.source_learning_rate:g} / 10"
     freeze_note = config.freeze + (f", all trained after {config.unfreeze_after} epochs" if config.unfreeze_after else "")
     print(
@@ -303,7 +311,18 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
               "run froze)" + ("" if config.unfreeze_after or config.freeze == "none"
                               else "; --unfreeze-after N trains what --freeze froze after N epochs") + ".")
 
-    run_dir = create_run_directory(plan.out, overwrite=overwrite)  # refuse a used --out before any work
+    # Refused before any work; an old --out (--overwrite) is replaced only once the new run is complete.
+    with staged_output(plan.out, "run", inputs=finetune_inputs(source, config), overwrite=overwrite) as output:
+        task, metrics = _train_plan(plan, output.path, verbose)
+    print(f"run directory: {plan.out}")
+    return task, metrics
+
+
+def _train_plan(plan: FinetunePlan, run_dir: Path, verbose):
+    """`run_plan`'s training, written into `run_dir`: the new run directory, or the
+    staging folder that replaces an old one."""
+    config, task, name, source = plan.config, plan.task, plan.name, plan.source
+    task_config, splits, parts = task.config, plan.splits, task_parts(plan.name)
     # A new head is untrained: its "before" would measure nothing but its initialisation.
     before = parts.evaluate(task, splits["test"]) if config.evaluate_before and not plan.fresh_head else None
     old_before = parts.evaluate(plan.source_task, plan.old_test) if plan.old_test is not None else None
@@ -372,7 +391,6 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
         print(f"forgetting, on {where}:")
         jobs.print_metrics(dict(metrics["forgetting"]["source_model"], split="source model"))
         jobs.print_metrics(dict(metrics["forgetting"]["fine_tuned"], split="fine-tuned model"))
-    print(f"run directory: {run_dir}")
     return task, metrics
 
 

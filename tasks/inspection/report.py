@@ -22,7 +22,6 @@ from typing import Any
 
 from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.model_card import (
-    BUILTIN_DATA,
     finetune_summary,
     format_metrics,
     format_model_card,
@@ -63,12 +62,14 @@ def inspect_export(export_dir: str | Path) -> dict[str, Any]:
 def inspect_run(run_dir: str | Path) -> dict[str, Any]:
     """`{"kind": "run", "path", "run", "config", "vocabulary_sizes", "labels", "metrics", "files"}`.
 
-    A run written by a newer, incompatible seqzoo is refused with the versions named.
+    A run written by a newer, incompatible seqzoo is refused with the versions named; an
+    unfinished one is described (its `status` says so), not refused.
     """
+    from seqzoo.tasks.common.output_dirs import run_status
     from seqzoo.tasks.common.run_directory import read_json, read_run_info
 
     run_dir = Path(run_dir)
-    info = read_run_info(run_dir)
+    info = read_run_info(run_dir, require_finished=False)
     config = read_json(run_dir / "config.json") if (run_dir / "config.json").is_file() else {}
     sizes = {}
     for vocabulary in sorted(run_dir.glob("*vocabulary.txt")) + sorted(run_dir.glob("*/vocabulary.txt")):
@@ -83,6 +84,7 @@ def inspect_run(run_dir: str | Path) -> dict[str, Any]:
         "kind": "run",
         "path": str(run_dir),
         "run": info,
+        "status": run_status(run_dir, info),
         "config": config,
         "vocabulary_sizes": sizes,
         "labels": labels,
@@ -109,8 +111,9 @@ def format_inspection(report: dict[str, Any]) -> str:
         f"run directory {report['path']}",
         "",
         f"- task: {info.get('task', '?')}",
+        f"- status: {_status_line(report.get('status'))}",
         f"- architecture: {config.get('arch', '?')}",
-        f"- data: {config.get('data') or BUILTIN_DATA.get(info.get('task'), '?') + ' (built-in)'}",
+        f"- data: {config.get('data') or _builtin_data(info.get('task')) + ' (built-in)'}",
         f"- vocabulary size: {format_vocabulary_sizes(report['vocabulary_sizes'])}",
     ]
     if report["labels"] is not None:
@@ -125,3 +128,16 @@ def format_inspection(report: dict[str, Any]) -> str:
     lines.append(f"- files: {', '.join(report['files'])}")
     lines += format_training_config(config)
     return "\n".join(lines) + "\n"
+
+
+def _status_line(status: str | None) -> str:
+    if status == "unfinished":
+        return "unfinished (training did not finish; commands that use its model refuse it: train it again)"
+    return status or "?"
+
+
+def _builtin_data(task: str | None) -> str:
+    """The built-in data set of a task (what a run without --data trained on)."""
+    from seqzoo.tasks.registry import get_task, task_names
+
+    return (get_task(task).builtin_dataset if task in task_names() else None) or "?"

@@ -5,11 +5,6 @@ from __future__ import annotations
 import json
 import random
 
-from seqzoo.tasks.language_model.config import LanguageModelConfig
-
-CONFIG = LanguageModelConfig
-JOBS = "seqzoo.tasks.language_model.jobs"
-
 
 def add_evaluate_flags(parser) -> None:
     """`seqzoo evaluate` needs nothing more for a language model: --data names a text file,

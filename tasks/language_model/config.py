@@ -8,66 +8,66 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import JSONConfig, _field
+from seqzoo.tasks.common.config import JSONConfig, config_field
 
 
 @dataclass
 class DataConfig:
     """Where the text comes from and how it becomes tokens (language model)."""
 
-    data: str | None = _field(
+    data: str | None = config_field(
         None, "training text: a plain text file, a folder of .txt files, or the name of a "
         "built-in corpus (default: pydoc-topics, Python's documentation topics)"
     )
-    valid: str | None = _field(None, "separate validation text (otherwise blocks of --data are held out)")
-    test: str | None = _field(None, "separate test text (otherwise blocks of --data are held out)")
-    encoding: str = _field("utf-8", "text encoding of the files, e.g. cp1252")
-    valid_fraction: float = _field(0.05, "share of --data held out for validation, in contiguous blocks")
-    test_fraction: float = _field(0.05, "share of --data held out for testing, in contiguous blocks")
-    level: str = _field("char", "tokenisation level", choices=("char", "word", "subword"))
-    lowercase: bool = _field(False, "fold case before tokenising")
-    max_vocabulary: int = _field(20000, "largest vocabulary, reserved tokens included")
-    min_frequency: int = _field(1, "drop tokens seen fewer times than this (word and subword levels)")
+    valid: str | None = config_field(None, "separate validation text (otherwise blocks of --data are held out)")
+    test: str | None = config_field(None, "separate test text (otherwise blocks of --data are held out)")
+    encoding: str = config_field("utf-8", "text encoding of the files, e.g. cp1252")
+    valid_fraction: float = config_field(0.05, "share of --data held out for validation, in contiguous blocks")
+    test_fraction: float = config_field(0.05, "share of --data held out for testing, in contiguous blocks")
+    level: str = config_field("char", "tokenisation level", choices=("char", "word", "subword"))
+    lowercase: bool = config_field(False, "fold case before tokenising")
+    max_vocabulary: int = config_field(20000, "largest vocabulary, reserved tokens included")
+    min_frequency: int = config_field(1, "drop tokens seen fewer times than this (word and subword levels)")
 
 
 @dataclass
 class ModelConfig:
     """Size of the architecture (language model); each uses the fields that apply."""
 
-    arch: str = _field("lstm", "architecture name (see `seqzoo archs language-model`)")
-    embedding_dim: int = _field(128, "embedding width, also the Transformer width")
-    units: int = _field(256, "recurrent units per layer (Transformer: feed-forward width is 4 x embedding)")
-    num_layers: int = _field(1, "recurrent layers (stacked-lstm: at least 2) or Transformer blocks (at least 2)")
-    num_heads: int = _field(4, "attention heads (Transformer)")
-    context_length: int = _field(
+    arch: str = config_field("lstm", "architecture name (see `seqzoo archs language-model`)")
+    embedding_dim: int = config_field(128, "embedding width, also the Transformer width")
+    units: int = config_field(256, "recurrent units per layer (Transformer: feed-forward width is 4 x embedding)")
+    num_layers: int = config_field(1, "recurrent layers (stacked-lstm: at least 2) or Transformer blocks (at least 2)")
+    num_heads: int = config_field(4, "attention heads (Transformer)")
+    context_length: int = config_field(
         256, "Transformer: positions it can attend to (training windows, prompt plus generated tokens)"
     )
-    dropout: float = _field(0.0, "dropout on the recurrent layers' inputs and output (Transformer: inside blocks)")
-    tie_weights: bool = _field(False, "share the input embedding matrix with the output layer")
-    word_vectors: str | None = _field(
+    dropout: float = config_field(0.0, "dropout on the recurrent layers' inputs and output (Transformer: inside blocks)")
+    tie_weights: bool = config_field(False, "share the input embedding matrix with the output layer")
+    word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file to initialise the input embedding from (its width must be "
         "--embedding-dim; useful at word level)"
     )
-    freeze_embeddings: bool = _field(False, "keep the initialised embedding fixed during training")
+    freeze_embeddings: bool = config_field(False, "keep the initialised embedding fixed during training")
 
 
 @dataclass
 class TrainConfig:
     """The training recipe (language model)."""
 
-    window: int = _field(100, "tokens per training window (the truncation length of BPTT)")
-    tbptt: bool = _field(
+    window: int = config_field(100, "tokens per training window (the truncation length of BPTT)")
+    tbptt: bool = config_field(
         True, "recurrent models: carry the state from each window to the next (truncated "
         "backpropagation through time over stateful batches); --no-tbptt trains on shuffled "
         "independent windows. The transformer and irnn always use independent windows"
     )
-    epochs: int = _field(5, "maximum number of passes over the training text")
-    batch_size: int = _field(32, "windows per batch (rows of the stream with --tbptt)")
-    learning_rate: float | None = _field(None, "Adam learning rate (default: 3e-3; 3e-4 for irnn)")
-    clipnorm: float = _field(1.0, "clip gradients to this global norm (0 turns clipping off)")
-    patience: int = _field(3, "stop after this many epochs without a better validation loss")
-    seed: int = _field(0, "seed for the held-out blocks, shuffling and initialisation")
-    time_budget: float | None = _field(
+    epochs: int = config_field(5, "maximum number of passes over the training text")
+    batch_size: int = config_field(32, "windows per batch (rows of the stream with --tbptt)")
+    learning_rate: float | None = config_field(None, "Adam learning rate (default: 3e-3; 3e-4 for irnn)")
+    clipnorm: float = config_field(1.0, "clip gradients to this global norm (0 turns clipping off)")
+    patience: int = config_field(3, "stop after this many epochs without a better validation loss")
+    seed: int = config_field(0, "seed for the held-out blocks, shuffling and initialisation")
+    time_budget: float | None = config_field(
         None, "stop training when this many seconds of wall-clock time are up (checked after every batch, "
         "keeping back time for the next batch and the validation pass)"
     )

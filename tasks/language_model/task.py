@@ -13,9 +13,8 @@ generator as a SavedModel.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -27,6 +26,7 @@ from seqzoo.data.language_model_windows import (
     stateful_windows,
 )
 from seqzoo.data.text_preprocessor import TextPreprocessor
+from seqzoo.tasks.language_model import SPEC
 from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.model_files import load_keras_model
@@ -34,78 +34,10 @@ from seqzoo.tasks.common.word_vector_init import initialise_embedding
 from seqzoo.tasks.language_model.config import LanguageModelConfig
 from seqzoo.tasks.language_model.generator import LanguageModelGenerator
 from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
-from seqzoo.zoo import LanguageModel, RecurrentDecoder, TransformerDecoder
+from seqzoo.tasks.language_model.architectures import get_architecture
+from seqzoo.zoo import LanguageModel
 
 TASK = "language-model"
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A named way to build a decoder from a config and a vocabulary size."""
-
-    description: str
-    build_decoder: Callable[[LanguageModelConfig, int], keras.layers.Layer]
-    recurrent: bool = True
-    # Whether --tbptt may carry the state across windows.
-    stateful: bool = True
-    # Adam's learning rate unless --learning-rate is given.
-    learning_rate: float = 3e-3
-
-
-def _recurrent(cell: str, min_layers: int = 1):
-    def build(config: LanguageModelConfig, vocabulary_size: int) -> keras.layers.Layer:
-        return RecurrentDecoder(
-            vocabulary_size,
-            embedding_dim=config.embedding_dim,
-            cell=cell,
-            units=config.units,
-            num_layers=max(min_layers, config.num_layers),
-            dropout=config.dropout,
-            tie_weights=config.tie_weights,
-        )
-
-    return build
-
-
-def _transformer(config: LanguageModelConfig, vocabulary_size: int) -> keras.layers.Layer:
-    if config.window > config.context_length:
-        raise UsageError(
-            f"--window {config.window} is longer than the Transformer's --context-length "
-            f"{config.context_length}; shorten the window or lengthen the context."
-        )
-    return TransformerDecoder(
-        vocabulary_size,
-        embedding_dim=config.embedding_dim,
-        num_layers=max(2, config.num_layers),
-        num_heads=config.num_heads,
-        intermediate_dim=4 * config.embedding_dim,
-        max_length=config.context_length,
-        dropout=config.dropout,
-        tie_weights=config.tie_weights,
-        norm_first=True,  # pre-norm trains stably without a warm-up (Xiong et al. 2020)
-    )
-
-
-# One line per architecture; `seqzoo archs language-model` lists them in this order.
-LANGUAGE_MODEL_ARCHITECTURES: dict[str, Architecture] = {
-    "rnn": Architecture("Elman RNN (tanh), the textbook recurrent network", _recurrent("rnn")),
-    # ReLU states with identity recurrence grow without bound over a long stream, and
-    # explode at 3e-3: the IRNN restarts every window and learns more slowly.
-    "irnn": Architecture("Elman RNN with ReLU and identity-initialised recurrence (Le et al. 2015); "
-                         "state reset every window", _recurrent("irnn"), stateful=False, learning_rate=3e-4),
-    "lstm": Architecture("LSTM (Hochreiter & Schmidhuber 1997), cuDNN-eligible", _recurrent("lstm")),
-    "gru": Architecture("GRU (Cho et al. 2014), cuDNN-eligible", _recurrent("gru")),
-    "stacked-lstm": Architecture("two or more stacked LSTM layers (--num-layers)", _recurrent("lstm", min_layers=2)),
-    "transformer": Architecture("causal Transformer decoder (GPT-style, pre-norm), learned positions", _transformer, recurrent=False),
-}
-
-
-def get_architecture(name: str) -> Architecture:
-    try:
-        return LANGUAGE_MODEL_ARCHITECTURES[name]
-    except KeyError:
-        known = ", ".join(LANGUAGE_MODEL_ARCHITECTURES)
-        raise UsageError(f"unknown architecture {name!r} for language-model; known: {known}.") from None
 
 
 def _chunks(text: str, size: int = 1 << 14) -> list[str]:
@@ -156,7 +88,7 @@ class LanguageModelTask:
             min_frequency=config.min_frequency,
             lowercase=config.lowercase,
         )
-        decoder = architecture.build_decoder(config, preprocessor.vocabulary_size)
+        decoder = architecture.build(config, preprocessor.vocabulary_size)
         model = LanguageModel(decoder, carry_state=cls.carries_state(config))
         model.build((None, None))
         coverage = initialise_embedding(decoder.embedding, config.word_vectors, preprocessor.vocabulary,
@@ -326,6 +258,6 @@ class LanguageModelTask:
 
         generator = self.generator
         signatures = {"serving_default": generator.serve, "generate": generator.generate}
-        card = model_card(TASK, self.config, get_architecture(self.config.arch).description,
+        card = model_card(SPEC, self.config, get_architecture(self.config.arch).description,
                           {"vocabulary": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None))
         return save_servable(generator, signatures, export_dir, overwrite, card=card)

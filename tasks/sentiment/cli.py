@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import json
 
-from seqzoo.tasks.sentiment.config import SentimentConfig
-
-CONFIG = SentimentConfig
-JOBS = "seqzoo.tasks.sentiment.jobs"
-
 
 def add_evaluate_flags(parser) -> None:
     group = parser.add_argument_group("sentiment")

@@ -7,9 +7,8 @@ zoo, and its label names; `train_sentiment` is the whole job behind
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -19,78 +18,19 @@ from seqzoo.data.batching import encode_texts, make_dataset
 from seqzoo.data.readers import LabelledTexts
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks.common import recipe
+from seqzoo.tasks.sentiment import SPEC
 from seqzoo.tasks.sentiment.metrics import classification_metrics
 from seqzoo.tasks.sentiment.config import SentimentConfig
 from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.model_files import load_keras_model
 from seqzoo.tasks.common.run_directory import (
-    atomic_write_json,
     atomic_write_text,
     read_config,
     read_run_info,
     write_run_info,
 )
-from seqzoo.zoo import RecurrentEncoder, SequenceClassifier, TransformerEncoder
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A named way to build a sequence encoder from a config and a vocabulary size."""
-
-    description: str
-    build_encoder: Callable[[SentimentConfig, int], keras.layers.Layer]
-    recurrent: bool = True
-
-
-def _recurrent(cell: str, bidirectional: bool = False, min_layers: int = 1):
-    def build(config: SentimentConfig, vocabulary_size: int) -> keras.layers.Layer:
-        return RecurrentEncoder(
-            vocabulary_size,
-            embedding_dim=config.embedding_dim,
-            cell=cell,
-            units=config.units,
-            num_layers=max(min_layers, config.num_layers),
-            bidirectional=bidirectional,
-            dropout=config.dropout,  # on the inputs of every recurrent layer
-            embedding=config.embedding,
-        )
-
-    return build
-
-
-def _transformer(config: SentimentConfig, vocabulary_size: int) -> keras.layers.Layer:
-    if config.embedding != "learned":
-        raise UsageError("the transformer architecture needs --embedding learned.")
-    return TransformerEncoder(
-        vocabulary_size,
-        embedding_dim=config.embedding_dim,
-        num_layers=max(2, config.num_layers),
-        num_heads=config.num_heads,
-        intermediate_dim=2 * config.units,
-        max_length=config.max_length,
-        dropout=config.dropout,
-    )
-
-
-# One line per architecture; `seqzoo archs sentiment` lists them in this order.
-SENTIMENT_ARCHITECTURES: dict[str, Architecture] = {
-    "rnn": Architecture("Elman RNN (tanh), the textbook recurrent network", _recurrent("rnn")),
-    "irnn": Architecture("Elman RNN with ReLU and identity-initialised recurrence (Le et al. 2015)", _recurrent("irnn")),
-    "lstm": Architecture("LSTM (Hochreiter & Schmidhuber 1997), cuDNN-eligible", _recurrent("lstm")),
-    "gru": Architecture("GRU (Cho et al. 2014), cuDNN-eligible", _recurrent("gru")),
-    "bilstm": Architecture("bidirectional LSTM, both final states concatenated", _recurrent("lstm", bidirectional=True)),
-    "bigru": Architecture("bidirectional GRU, both final states concatenated", _recurrent("gru", bidirectional=True)),
-    "stacked-lstm": Architecture("two or more stacked LSTM layers (--num-layers)", _recurrent("lstm", min_layers=2)),
-    "transformer": Architecture("Transformer encoder (Vaswani et al. 2017), learned positions", _transformer, recurrent=False),
-}
-
-
-def get_architecture(name: str) -> Architecture:
-    try:
-        return SENTIMENT_ARCHITECTURES[name]
-    except KeyError:
-        known = ", ".join(SENTIMENT_ARCHITECTURES)
-        raise UsageError(f"unknown architecture {name!r} for sentiment; known: {known}.") from None
+from seqzoo.tasks.sentiment.architectures import get_architecture
+from seqzoo.zoo import SequenceClassifier
 
 
 def sorted_label_names(labels: Sequence[str]) -> list[str]:
@@ -153,7 +93,7 @@ class SentimentTask:
                 config.word_vectors, preprocessor.vocabulary, encoding=config.encoding, seed=config.seed
             )
             config.embedding_dim = int(vectors.shape[1])  # the file decides the width
-        encoder = architecture.build_encoder(config, preprocessor.vocabulary_size)
+        encoder = architecture.build(config, preprocessor.vocabulary_size)
         model = SequenceClassifier(
             encoder, num_classes=len(label_names), pooling=config.pooling, dropout=config.dropout
         )
@@ -289,7 +229,7 @@ class SentimentTask:
         from seqzoo.tasks.common.model_card import model_card
 
         card = model_card(
-            "sentiment", self.config, get_architecture(self.config.arch).description,
+            SPEC, self.config, get_architecture(self.config.arch).description,
             {"vocabulary": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None),
             labels=self.label_names,
         )

@@ -32,7 +32,7 @@ def plot_attention(
     >>> os.path.getsize(path) > 0
     True
     """
-    from seqzoo.tasks.common.plots import _pyplot, save_figure
+    from seqzoo.tasks.common.plots import pyplot, save_figure
 
     weights = np.asarray(weights, dtype=np.float32)
     if weights.shape != (len(output_tokens), len(input_tokens)):
@@ -40,7 +40,7 @@ def plot_attention(
             f"weights of shape {weights.shape} do not match {len(output_tokens)} output and "
             f"{len(input_tokens)} input tokens"
         )
-    plt = _pyplot()
+    plt = pyplot()
     width = max(3.0, 0.45 * len(input_tokens) + 1.5)
     height = max(2.5, 0.4 * len(output_tokens) + 1.0)
     figure, axis = plt.subplots(figsize=(width, height))
@@ -78,7 +78,7 @@ def plot_attention_heads(
     >>> os.path.getsize(path) > 0
     True
     """
-    from seqzoo.tasks.common.plots import _pyplot, save_figure
+    from seqzoo.tasks.common.plots import pyplot, save_figure
 
     weights = np.asarray(weights, dtype=np.float32)
     if weights.ndim != 3 or weights.shape[1:] != (len(output_tokens), len(input_tokens)):
@@ -86,7 +86,7 @@ def plot_attention_heads(
             f"weights of shape {weights.shape} do not match [heads, {len(output_tokens)}, "
             f"{len(input_tokens)}]"
         )
-    plt = _pyplot()
+    plt = pyplot()
     heads = weights.shape[0]
     width = max(2.5, 0.4 * len(input_tokens) + 1.0)
     height = max(2.5, 0.4 * len(output_tokens) + 1.0)

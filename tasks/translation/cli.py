@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 
-from seqzoo.tasks.translation.config import TranslationConfig
-
-CONFIG = TranslationConfig
-JOBS = "seqzoo.tasks.translation.jobs"
-
-
-def _add(group, parser, flag, **kwargs) -> None:
-    # Another task may already offer the same evaluate flag with the same meaning.
-    if flag not in parser._option_string_actions:
-        group.add_argument(flag, **kwargs)
+from seqzoo.tasks.common.cli_support import add_flag_once
 
 
 def add_evaluate_flags(parser) -> None:
     group = parser.add_argument_group("translation")
-    _add(group, parser, "--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
-    _add(group, parser, "--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
-    _add(group, parser, "--source-column", help="column holding the source sentence (default: the run's)")
-    _add(group, parser, "--target-column", help="column holding the translation (default: the run's)")
+    add_flag_once(group, parser, "--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
+    add_flag_once(group, parser, "--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
+    add_flag_once(group, parser, "--source-column", help="column holding the source sentence (default: the run's)")
+    add_flag_once(group, parser, "--target-column", help="column holding the translation (default: the run's)")
 
 
 def add_commands(commands) -> None:
@@ -66,6 +57,10 @@ def command_translate(args) -> int:
             path = Path(args.attention_plot)
             if len(results) > 1:
                 path = path.with_name(f"{path.stem}-{index}{path.suffix or '.png'}")
+            from seqzoo.tasks.common.output_dirs import check_out_file, input_paths
+
+            check_out_file(path, input_paths(extra=[("the run directory", args.run_dir), ("--file", args.file)]),
+                           flag="--attention-plot")
             plot = plot_attention_heads if args.attention_heads else plot_attention
             plot(result.pop("attention"), result["source_tokens"], result["output_tokens"],
                  path, title=result["source"])

@@ -7,55 +7,55 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from seqzoo.tasks.common.config import TrainConfig, _field
+from seqzoo.tasks.common.config import TrainConfig, config_field
 
 
 @dataclass
 class DataConfig:
     """Where the sentence pairs come from and how text becomes token ids."""
 
-    data: str | None = _field(
+    data: str | None = config_field(
         None, "training pairs: a .tsv/.txt (headerless Anki/Tatoeba files are read by position: "
         "source, target), .csv or .jsonl file with two columns, SOURCE_FILE:TARGET_FILE "
         "(line-aligned), or a built-in data set (default: cldr-dates)"
     )
-    valid: str | None = _field(None, "separate validation pairs (otherwise split off --data)")
-    test: str | None = _field(None, "separate test pairs (otherwise split off --data)")
-    source_column: str = _field("source", "column (or JSON key) holding the source sentence")
-    target_column: str = _field("target", "column (or JSON key) holding the translation")
-    encoding: str = _field("utf-8", "text encoding of the data files, e.g. cp1252")
-    valid_fraction: float = _field(0.1, "fraction of source sentences held out for validation")
-    test_fraction: float = _field(0.1, "fraction of source sentences held out for testing")
-    max_examples: int | None = _field(None, "use at most this many pairs (a seeded random subsample)")
-    level: str = _field("word", "tokenisation level", choices=("word", "char", "subword"))
-    shared_vocabulary: bool = _field(
+    valid: str | None = config_field(None, "separate validation pairs (otherwise split off --data)")
+    test: str | None = config_field(None, "separate test pairs (otherwise split off --data)")
+    source_column: str = config_field("source", "column (or JSON key) holding the source sentence")
+    target_column: str = config_field("target", "column (or JSON key) holding the translation")
+    encoding: str = config_field("utf-8", "text encoding of the data files, e.g. cp1252")
+    valid_fraction: float = config_field(0.1, "fraction of source sentences held out for validation")
+    test_fraction: float = config_field(0.1, "fraction of source sentences held out for testing")
+    max_examples: int | None = config_field(None, "use at most this many pairs (a seeded random subsample)")
+    level: str = config_field("word", "tokenisation level", choices=("word", "char", "subword"))
+    shared_vocabulary: bool = config_field(
         False, "one vocabulary for both languages (use with --level subword) instead of two"
     )
-    lowercase: bool = _field(True, "fold case before tokenising")
-    max_vocabulary: int = _field(20000, "largest vocabulary per language, reserved tokens included")
-    min_frequency: int = _field(1, "drop tokens seen fewer times than this")
-    max_length: int = _field(50, "longest sentence in tokens; longer ones are truncated (counted)")
+    lowercase: bool = config_field(True, "fold case before tokenising")
+    max_vocabulary: int = config_field(20000, "largest vocabulary per language, reserved tokens included")
+    min_frequency: int = config_field(1, "drop tokens seen fewer times than this")
+    max_length: int = config_field(50, "longest sentence in tokens; longer ones are truncated (counted)")
 
 
 @dataclass
 class ModelConfig:
     """Size of the architecture; each architecture uses the fields that apply to it."""
 
-    arch: str = _field("bahdanau", "architecture name (see `seqzoo archs translation`)")
-    cell: str = _field("lstm", "recurrent cell of the recurrent architectures", choices=("lstm", "gru"))
-    embedding_dim: int = _field(64, "embedding width, also the Transformer width")
-    units: int = _field(64, "recurrent units (per direction for bahdanau; Transformer: half the feed-forward width)")
-    num_layers: int = _field(1, "stacked encoder layers or Transformer blocks")
-    num_heads: int = _field(4, "attention heads (Transformer)")
-    dropout: float = _field(0.1, "dropout on embeddings and outputs (and inside Transformers)")
-    source_word_vectors: str | None = _field(
+    arch: str = config_field("bahdanau", "architecture name (see `seqzoo archs translation`)")
+    cell: str = config_field("lstm", "recurrent cell of the recurrent architectures", choices=("lstm", "gru"))
+    embedding_dim: int = config_field(64, "embedding width, also the Transformer width")
+    units: int = config_field(64, "recurrent units (per direction for bahdanau; Transformer: half the feed-forward width)")
+    num_layers: int = config_field(1, "stacked encoder layers or Transformer blocks")
+    num_heads: int = config_field(4, "attention heads (Transformer)")
+    dropout: float = config_field(0.1, "dropout on embeddings and outputs (and inside Transformers)")
+    source_word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file in the source language to initialise the encoder's "
         "embedding from (its width must be --embedding-dim)"
     )
-    target_word_vectors: str | None = _field(
+    target_word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file in the target language to initialise the decoder's embedding from"
     )
-    freeze_embeddings: bool = _field(False, "keep the initialised embedding(s) fixed during training")
+    freeze_embeddings: bool = config_field(False, "keep the initialised embedding(s) fixed during training")
 
 
 @dataclass
@@ -69,13 +69,13 @@ class TranslationConfig(TrainConfig, ModelConfig, DataConfig):
     True
     """
 
-    epochs: int = _field(12, "maximum number of passes over the training data")
-    learning_rate: float | None = _field(
+    epochs: int = config_field(12, "maximum number of passes over the training data")
+    learning_rate: float | None = config_field(
         None, "Adam learning rate (default: 0.005 for recurrent models, 0.002 for the Transformer)"
     )
-    label_smoothing: float = _field(0.1, "label smoothing of the per-token cross-entropy")
-    beam_size: int = _field(4, "beam size of evaluation, `seqzoo translate` and the export (1: greedy)")
-    length_penalty: float = _field(0.6, "GNMT length penalty alpha of beam search")
+    label_smoothing: float = config_field(0.1, "label smoothing of the per-token cross-entropy")
+    beam_size: int = config_field(4, "beam size of evaluation, `seqzoo translate` and the export (1: greedy)")
+    length_penalty: float = config_field(0.6, "GNMT length penalty alpha of beam search")
     task: str = "translation"
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,9 +9,8 @@ compiled loops (`seqzoo.tasks.common.samplers`), and a SavedModel that translate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -21,6 +20,7 @@ from seqzoo.data.batching import encode_texts
 from seqzoo.data.parallel import ParallelTexts
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.data.vocabulary import END_ID, START_ID
+from seqzoo.tasks.translation import SPEC
 from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.model_files import load_keras_model
@@ -31,73 +31,7 @@ from seqzoo.tasks.common.samplers import beam_search, sample
 from seqzoo.tasks.common.sequence_loss import MaskedSequenceLoss, masked_accuracy
 from seqzoo.tasks.translation.config import TranslationConfig
 from seqzoo.tasks.translation.metrics import translation_metrics
-from seqzoo.zoo import (
-    AttentionDecoder,
-    EncoderDecoderModel,
-    RecurrentDecoder,
-    RecurrentEncoder,
-    TransformerDecoder,
-    TransformerEncoder,
-)
-
-@dataclass(frozen=True)
-class Architecture:
-    """A named way to build an encoder-decoder from a config and two vocabulary sizes."""
-
-    description: str
-    build: Callable[[TranslationConfig, int, int], EncoderDecoderModel]
-    recurrent: bool = True
-
-
-def _seq2seq(config, source_size, target_size):
-    encoder = RecurrentEncoder(source_size, config.embedding_dim, cell=config.cell, units=config.units,
-                               num_layers=config.num_layers, dropout=config.dropout)
-    decoder = RecurrentDecoder(target_size, config.embedding_dim, cell=config.cell, units=config.units,
-                               dropout=config.dropout)
-    return EncoderDecoderModel(encoder, decoder)
-
-
-def _attention(kind, bidirectional):
-    def build(config, source_size, target_size):
-        encoder = RecurrentEncoder(source_size, config.embedding_dim, cell=config.cell, units=config.units,
-                                   num_layers=config.num_layers, bidirectional=bidirectional,
-                                   dropout=config.dropout)
-        # The decoder starts from the encoder's final state, so it is as wide.
-        decoder = AttentionDecoder(target_size, config.embedding_dim, cell=config.cell,
-                                   units=encoder.output_dim, attention=kind, dropout=config.dropout)
-        return EncoderDecoderModel(encoder, decoder)
-
-    return build
-
-
-def _transformer(config, source_size, target_size):
-    encoder = TransformerEncoder(source_size, config.embedding_dim, num_layers=max(2, config.num_layers),
-                                 num_heads=config.num_heads, intermediate_dim=2 * config.units,
-                                 max_length=config.max_length, dropout=config.dropout)
-    # Positions for the start token and max_length + 1 generated tokens.
-    decoder = TransformerDecoder(target_size, config.embedding_dim, num_layers=max(2, config.num_layers),
-                                 num_heads=config.num_heads, intermediate_dim=2 * config.units,
-                                 max_length=config.max_length + 2, dropout=config.dropout,
-                                 cross_attention=True)
-    return EncoderDecoderModel(encoder, decoder)
-
-
-# One line per architecture; `seqzoo archs translation` lists them in this order.
-TRANSLATION_ARCHITECTURES: dict[str, Architecture] = {
-    "seq2seq": Architecture("RNN encoder-decoder, the final state is the only link (Sutskever et al. 2014)", _seq2seq),
-    "bahdanau": Architecture("bidirectional encoder, additive attention (Bahdanau et al. 2015)", _attention("bahdanau", True)),
-    "luong": Architecture("encoder-decoder with multiplicative attention (Luong et al. 2015)", _attention("luong", False)),
-    "transformer": Architecture("Transformer encoder-decoder (Vaswani et al. 2017)", _transformer, recurrent=False),
-}
-
-
-def get_architecture(name: str) -> Architecture:
-    try:
-        return TRANSLATION_ARCHITECTURES[name]
-    except KeyError:
-        known = ", ".join(TRANSLATION_ARCHITECTURES)
-        raise UsageError(f"unknown architecture {name!r} for translation; known: {known}.") from None
-
+from seqzoo.tasks.translation.architectures import get_architecture
 
 def decode_ids(model, source_ids, max_new_tokens, beam_size=1, length_penalty=0.6, n_best=1,
                greedy=False, return_attention=False, per_head=False):
@@ -386,7 +320,7 @@ class TranslationTask:
         server = TranslationServer(self)
         sizes = {"source": self.source_preprocessor.vocabulary_size,
                  "target": self.target_preprocessor.vocabulary_size}
-        card = model_card("translation", self.config, get_architecture(self.config.arch).description,
+        card = model_card(SPEC, self.config, get_architecture(self.config.arch).description,
                           sizes, getattr(self, "run_dir", None))
         return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite, card=card)
 

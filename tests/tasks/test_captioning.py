@@ -215,10 +215,12 @@ def test_bad_names_and_sizes_are_usage_errors():
 
 
 @pytest.mark.parametrize("module", [
-    "captioning_metrics",
-    "caption_attention_plots",
-    "captioning_config",
-    pytest.param("captioning", marks=pytest.mark.slow),  # its example trains a model
+    "captioning.metrics",
+    "captioning.attention_plots",
+    "captioning.config",
+    "captioning.architectures",
+    pytest.param("captioning.jobs", marks=pytest.mark.slow),  # its example decodes images
+    pytest.param("captioning.task", marks=pytest.mark.slow),  # its example trains a model
 ])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"seqzoo.tasks.{module}"), optionflags=doctest.ELLIPSIS)

@@ -16,7 +16,7 @@ import pytest
 
 from seqzoo.tasks.cli import main
 from seqzoo.tasks.compare.runner import parse_budget
-from seqzoo.tasks.compare.report import TASK_METRICS, format_number
+from seqzoo.tasks.compare.report import format_number, metric_columns
 from seqzoo.tasks.common.errors import UsageError
 
 from .conftest import toy_reviews, write_csv
@@ -86,7 +86,7 @@ def test_compare_reports_every_run_with_the_figures_of_its_metrics_json(compared
     for name in ("rnn", "gru"):
         metrics = json.loads((out / "runs" / name / "metrics.json").read_text())
         row = table[name]
-        for key, title, decimals in TASK_METRICS["sentiment"]:
+        for key, title, decimals in metric_columns("sentiment"):
             assert row[title] == format_number(metrics[key], decimals)
         assert row["parameters"] == format_number(metrics["parameters"], 0)
         assert row["training s"] == format_number(metrics["training_seconds"], 2)
@@ -283,7 +283,7 @@ def test_doctests_of_the_compare_modules():
     import doctest
     import importlib
 
-    for name in ("compare", "compare_report", "compare_worker"):
+    for name in ("compare.runner", "compare.report", "compare.worker"):
         result = doctest.testmod(importlib.import_module(f"seqzoo.tasks.{name}"), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, name
 
@@ -307,7 +307,7 @@ def test_compare_works_for_every_task(tmp_path, task, arch, flags, unit, plots):
     assert run["status"] == "ok" and run["throughput"]["unit"] == unit and run["throughput"]["value"] > 0
     metrics = json.loads((out / "runs" / arch / "metrics.json").read_text())
     row = _table((out / "report.md").read_text())[arch]
-    for key, title, decimals in TASK_METRICS[task]:
+    for key, title, decimals in metric_columns(task):
         if key in metrics:
             assert row[title] == format_number(metrics[key], decimals)
     assert (out / "report.html").read_text().count("data:image/png;base64,") == plots
@@ -339,12 +339,11 @@ def test_a_worker_killed_as_by_the_out_of_memory_killer_is_reported_and_the_next
 
 
 def test_architecture_names_are_read_without_importing_tensorflow(tmp_path):
-    import importlib
+    from seqzoo.tasks.compare.runner import architecture_names
+    from seqzoo.tasks.registry import all_tasks
 
-    from seqzoo.tasks.compare.runner import _ARCHITECTURE_TABLES, architecture_names
-
-    for task, (module, name) in _ARCHITECTURE_TABLES.items():
-        assert architecture_names(task) == list(getattr(importlib.import_module(module), name)), task
+    for spec in all_tasks():
+        assert architecture_names(spec.name) == list(spec.architectures), spec.name
     # The parent of the workers never imports TensorFlow (the workers do), so it does not
     # hold most of a gigabyte while they train.
     script = (

@@ -1,6 +1,6 @@
-"""The export contract of all four tasks: the signatures the README documents, served
-from a fresh process the way TensorFlow Serving's REST API would be asked, the model
-card, and `seqzoo inspect` on each export and on a run directory.
+"""The export contract of all four tasks: the signatures docs/reference/export-contract.md
+documents, served from a fresh process the way TensorFlow Serving's REST API would be asked,
+the model card, and `seqzoo inspect` on each export and on a run directory.
 
 The models are tiny and untrained: the contract is about names, dtypes, shapes and the
 served outputs equalling the task's own, not about quality.
@@ -20,11 +20,13 @@ import pytest
 from seqzoo.tasks.cli import main
 from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.inspection.report import inspect_path
-from seqzoo.tasks.common.model_card import EXAMPLE_INSTANCES, example_request, read_model_card, signature_contract
+from seqzoo.tasks.common.model_card import example_request, read_model_card, signature_contract
+from seqzoo.tasks.registry import all_tasks, get_task
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REPOSITORY = next(folder for folder in Path(__file__).resolve().parents if (folder / "pyproject.toml").exists())
+CONTRACT_PAGE = REPOSITORY / "docs" / "reference" / "export-contract.md"
 
-# The documented contract, which the README table repeats row by row.
+# The documented contract, which the table of CONTRACT_PAGE repeats row by row.
 # (task, signature) -> (inputs, outputs); each tensor (name, dtype, shape), where
 # "batch" is the batch dimension and other words are sizes that depend on the run.
 CONTRACT = {
@@ -54,7 +56,7 @@ CONTRACT = {
 
 
 def contract_row(task, signature) -> str:
-    """The README table row of one signature."""
+    """The row of one signature in the table of CONTRACT_PAGE."""
     inputs, outputs = CONTRACT[task, signature]
 
     def cell(tensors):
@@ -109,8 +111,8 @@ def rest_requests(tasks):
     from seqzoo.data.caption_readers import CaptionedImages
 
     sentiment = tasks["sentiment"]
-    texts = [i["text"] for i in EXAMPLE_INSTANCES["sentiment"]["serving_default"]]
-    yield "sentiment", example_request("sentiment"), [
+    texts = [i["text"] for i in get_task("sentiment").example_requests["serving_default"]]
+    yield "sentiment", example_request(get_task("sentiment")), [
         {"label": p["label"], "probabilities": [p["probabilities"][n] for n in sentiment.label_names]}
         for p in sentiment.predict(texts)
     ]
@@ -134,7 +136,7 @@ def rest_requests(tasks):
     ]
 
     translator = tasks["translation"]
-    texts = ["a b", "b b a", ""] + [i["text"] for i in EXAMPLE_INSTANCES["translation"]["serving_default"]]
+    texts = ["a b", "b b a", ""] + [i["text"] for i in get_task("translation").example_requests["serving_default"]]
     body = {"signature_name": "serving_default", "instances": [{"text": t} for t in texts]}
     yield "translation", body, [{"translation": r["translation"]} for r in translator.translate(texts)]
 
@@ -207,13 +209,13 @@ def test_every_export_has_the_documented_signatures(exports, tasks):
     assert signature_contract(exports["sentiment"])["serving_default"]["outputs"]["probabilities"]["shape"] == [None, classes]
 
 
-def test_readme_documents_the_contract_and_a_request_for_each_task():
-    readme = README.read_text(encoding="utf-8")
+def test_docs_document_the_contract_and_a_request_for_each_task():
+    page = CONTRACT_PAGE.read_text(encoding="utf-8")
     for task, signature in CONTRACT:
-        assert contract_row(task, signature) in readme, contract_row(task, signature)
-    for task, signatures in EXAMPLE_INSTANCES.items():
-        for signature in signatures:
-            assert json.dumps(example_request(task, signature)) in readme, (task, signature)
+        assert contract_row(task, signature) in page, contract_row(task, signature)
+    for spec in all_tasks():
+        for signature in spec.example_requests:
+            assert json.dumps(example_request(spec, signature)) in page, (spec.name, signature)
 
 
 def test_rest_requests_are_served_from_a_fresh_process_like_the_task_predicts(exports, tasks, tmp_path):

@@ -283,7 +283,8 @@ def test_rebuilt_vocabulary_moves_each_known_row_to_its_new_id():
         np.testing.assert_array_equal(new.output_dense.kernel.numpy(), model.output_dense.kernel.numpy())
 
 
-@pytest.mark.parametrize("module", ["finetune_config", "finetune_vocabulary", "weight_transfer", "finetune_tasks"])
+@pytest.mark.parametrize("module", ["finetune.config", "finetune.vocabulary", "finetune.weight_transfer",
+                                    "finetune.task_parts", "common.finetune_parts"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

@@ -10,7 +10,8 @@ import tensorflow as tf
 
 from seqzoo.data.language_model_windows import stream_rows
 from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.language_model.task import LANGUAGE_MODEL_ARCHITECTURES, LanguageModelTask, get_architecture
+from seqzoo.tasks.language_model.architectures import LANGUAGE_MODEL_ARCHITECTURES
+from seqzoo.tasks.language_model.task import LanguageModelTask, get_architecture
 from seqzoo.tasks.language_model.config import LanguageModelConfig
 from seqzoo.tasks.common.samplers import sample
 
@@ -186,14 +187,15 @@ def test_every_architecture_builds_and_takes_a_training_step():
         task = LanguageModelTask.build(config, PROSE)
         history = task.fit(PROSE, PROSE, epochs=1, verbose=0)
         assert np.isfinite(history["loss"][0]), name
-    assert get_architecture("stacked-lstm").build_decoder(small_config(num_layers=1), 10).num_layers == 2
+    assert get_architecture("stacked-lstm").build(small_config(num_layers=1), 10).num_layers == 2
     with pytest.raises(UsageError, match="lsmt.*stacked-lstm"):
         get_architecture("lsmt")
     with pytest.raises(UsageError, match="--window"):
         LanguageModelTask.build(small_config(arch="transformer", window=64, context_length=32), PROSE)
 
 
-@pytest.mark.parametrize("module_name", ["language_model_config", "language_model_generator", "language_model"])
+@pytest.mark.parametrize("module_name", ["language_model.config", "language_model.generator", "language_model.task",
+                                         "language_model.architectures", "language_model.jobs"])
 def test_docstring_examples_run(module_name):
     import doctest
     import importlib

@@ -19,7 +19,13 @@ def test_existing_run_directory_is_not_overwritten_without_being_asked(tmp_path)
     with pytest.raises(UsageError, match="--overwrite"):
         create_run_directory(run)
     assert (run / "model.keras").read_text() == "precious"
-    create_run_directory(run, overwrite=True)
+    # Not a run seqzoo made (no marker, no run.json and config.json): --overwrite is refused too.
+    with pytest.raises(UsageError, match="not a run directory that seqzoo made"):
+        create_run_directory(run, overwrite=True)
+    assert (run / "model.keras").read_text() == "precious"
+    atomic_write_json(run / "run.json", {"task": "sentiment", "format_version": RUN_FORMAT_VERSION})
+    atomic_write_json(run / "config.json", {})
+    create_run_directory(run, overwrite=True)  # a run of seqzoo's, as made before markers
     assert not (run / "model.keras").exists()
 
 

@@ -8,7 +8,8 @@ import pytest
 from seqzoo.data.errors import DataError
 from seqzoo.data.readers import LabelledTexts
 from seqzoo.tasks.sentiment.config import SentimentConfig
-from seqzoo.tasks.sentiment.task import SENTIMENT_ARCHITECTURES, SentimentTask, sorted_label_names
+from seqzoo.tasks.sentiment.architectures import SENTIMENT_ARCHITECTURES
+from seqzoo.tasks.sentiment.task import SentimentTask, sorted_label_names
 
 from .conftest import toy_reviews
 

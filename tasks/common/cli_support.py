@@ -1,0 +1,116 @@
+"""What the command line of every task and tool shares: flags made from a config
+dataclass, the errors shown as one sentence, and a quiet TensorFlow import.
+
+Nothing here imports TensorFlow at import time, so every `--help` answers at once.
+
+Examples:
+
+>>> import argparse
+>>> from seqzoo.tasks.sentiment.config import SentimentConfig
+>>> parser = argparse.ArgumentParser()
+>>> add_config_flags(parser, SentimentConfig, only={"arch", "epochs"})
+>>> config_from_args(SentimentConfig, parser.parse_args(["--epochs", "3"])).epochs
+3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from seqzoo.tasks.common.config import config_fields, field_groups
+
+_TYPES = {"str": str, "int": int, "float": float}
+
+
+def _flag_type(annotation: str):
+    base = annotation.replace(" | None", "").strip()
+    return _TYPES[base]
+
+
+def add_config_flags(parser: argparse.ArgumentParser, config_class: type, only: set[str] | None = None,
+                     listed: dict[str, list[str]] | None = None) -> None:
+    """One flag per dataclass field; defaults come from the dataclass. `listed` names the
+    known values of a field in its help (e.g. the architecture table's names for `arch`);
+    they are checked where the config is used, with a one-sentence error."""
+    defaults = config_class()
+    group_of = {name: title for title, names in field_groups(config_class).items() for name in names}
+    groups = {}
+    for field in config_fields(config_class):
+        if only is not None and field.name not in only:
+            continue
+        title = group_of.get(field.name, "options")
+        if title not in groups:
+            groups[title] = parser.add_argument_group(f"{title} options")
+        group = groups[title]
+        flag = "--" + field.name.replace("_", "-")
+        help_text = field.metadata.get("help", "")
+        default = getattr(defaults, field.name)
+        if field.type == "bool":
+            group.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                help=f"{help_text} (default: {default})",
+            )
+            continue
+        if (listed or {}).get(field.name):
+            help_text = f"{help_text}: {', '.join(listed[field.name])}"
+        group.add_argument(
+            flag,
+            type=_flag_type(field.type),
+            choices=field.metadata.get("choices"),
+            default=argparse.SUPPRESS,
+            metavar=field.name.upper(),
+            help=help_text if default is None else f"{help_text} (default: {default})",
+        )
+
+
+def config_from_args(config_class: type, args: argparse.Namespace):
+    """The config dataclass from the flags `add_config_flags` added (absent flags keep
+    the dataclass's defaults)."""
+    names = {field.name for field in config_fields(config_class)}
+    return config_class(**{name: value for name, value in vars(args).items() if name in names})
+
+
+def add_flag_once(group, parser: argparse.ArgumentParser, flag: str, **kwargs) -> None:
+    """Add `flag` unless another task already offers it (with the same meaning) on `parser`."""
+    if flag not in parser._option_string_actions:
+        group.add_argument(flag, **kwargs)
+
+
+def user_errors() -> tuple[type, ...]:
+    """The exceptions that are the user's mistake: printed as one sentence, exit code 2."""
+    from seqzoo.data.errors import DataError
+    from seqzoo.tasks.common.errors import UsageError
+
+    return (DataError, UsageError)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probing) hidden.
+
+    Much of it is printed before TensorFlow reads TF_CPP_MIN_LOG_LEVEL, so file
+    descriptor 2 goes to a temporary file meanwhile; the chatter is shown only if the
+    import fails. A user who sets TF_CPP_MIN_LOG_LEVEL gets TensorFlow's own behaviour.
+    """
+    if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as chatter:
+        os.dup2(chatter.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe logs here
+        except BaseException:
+            os.dup2(saved, 2)
+            chatter.seek(0)
+            sys.stderr.buffer.write(chatter.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

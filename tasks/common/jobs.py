@@ -1,0 +1,212 @@
+"""The jobs behind every task's commands, written once: train a run directory, evaluate
+it, load it, list the architectures.
+
+A task's `jobs.py` subclasses `TaskJobs` and fills in what differs: how its data is read
+and split, the line it prints before training, what it writes after training (plots,
+samples), how it prints metrics, and the small facts `seqzoo compare` and `seqzoo
+finetune` ask of it. `spec.jobs()` (see `seqzoo.tasks.common.contract`) returns the
+task's one instance.
+
+Examples:
+
+>>> from seqzoo.tasks.registry import get_task
+>>> jobs = get_task("sentiment").jobs()
+>>> isinstance(jobs, TaskJobs), jobs.name
+(True, 'sentiment')
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from seqzoo.tasks.common.output_dirs import check_out, input_paths, staged_output
+from seqzoo.tasks.common.plots import plot_learning_curves
+from seqzoo.tasks.common.run_directory import atomic_write_json
+from seqzoo.tasks.common.word_vector_init import coverage_message, coverage_metrics
+
+
+class Splits(dict):
+    """Train, validation and test data of a run (`splits["train"]`, ...), with the name
+    of the data they came from (`splits.source`). What a split holds is the task's type
+    (labelled texts, a text, sentence pairs, captioned images).
+
+    Examples:
+
+    >>> splits = Splits({"train": "ab", "valid": "c", "test": "d"}, source="toy.txt")
+    >>> splits["train"], splits.source
+    ('ab', 'toy.txt')
+    """
+
+    def __init__(self, splits: dict, source: str | None = None):
+        super().__init__(splits)
+        self.source = source
+
+
+def subsample(data, count: int | None, seed: int):
+    """`count` examples of `data` (anything with `len` and `subset(indices)`), drawn with
+    `seed` and kept in their order; all of it when `count` is None or not smaller.
+
+    Examples:
+
+    >>> from seqzoo.data.parallel import ParallelTexts
+    >>> pairs = ParallelTexts(["a", "b", "c"], ["x", "y", "z"], source="toy")
+    >>> subsample(pairs, 2, seed=0).sources == subsample(pairs, 2, seed=0).sources
+    True
+    """
+    if not count or count >= len(data):
+        return data
+    return data.subset(sorted(random.Random(seed).sample(range(len(data)), count)))
+
+
+class TaskJobs:
+    """The work behind `seqzoo train|evaluate|archs` and the tools, for one task.
+
+    Subclasses set `task_class` (the task's class: `build`, `load`, `fit`, `evaluate`,
+    `save`, `export`) and `evaluate_overrides` (config fields that `seqzoo evaluate`
+    flags may change), and implement `load_splits`, `read_data`, `describe`,
+    `print_metrics` and `example_model`; the other hooks have defaults.
+
+    Args:
+        spec: the task's `TaskSpec` (name, title, architecture table).
+    """
+
+    evaluate_overrides: tuple[str, ...] = ("encoding",)
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.name = spec.name
+
+    @property
+    def task_class(self) -> type:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ what differs
+    def load_splits(self, config) -> Splits:
+        """Train / validation / test data as the config asks."""
+        raise NotImplementedError
+
+    def read_data(self, path: str, config, args=None):
+        """One data set from a file (or a built-in name), as `seqzoo evaluate --data` reads it."""
+        raise NotImplementedError
+
+    def describe(self, task, splits: Splits, run_dir: Path) -> str:
+        """The line printed before training."""
+        raise NotImplementedError
+
+    def print_metrics(self, metrics: dict) -> None:
+        raise NotImplementedError
+
+    def example_model(self, config, architecture):
+        """A built model of `architecture` at the default size, for `seqzoo archs`."""
+        raise NotImplementedError
+
+    def check(self, config) -> None:
+        """Refuse a config that cannot work before any data is read (names first)."""
+        self.spec.architecture(config.arch)
+
+    def coverage_lines(self, task) -> list[str]:
+        """What `--word-vectors` covered, one line per embedding."""
+        if task.word_vector_coverage is None:
+            return []
+        return [coverage_message(task.config.word_vectors, task.word_vector_coverage)]
+
+    def evaluate(self, task, data, args=None) -> dict:
+        return task.evaluate(data)
+
+    def after_training(self, task, splits: Splits, metrics: dict, run_dir: Path) -> None:
+        """Extra files a finished run gets (plots, samples), after its metrics are printed."""
+
+    def training_batches(self, task, train, shuffle: bool = True):
+        """One epoch of training batches (in the order training sees them with `shuffle`)."""
+        return task.dataset(train, shuffle=shuffle)
+
+    def measure(self, task, config, splits: Splits) -> tuple[int, str, dict, dict]:
+        """For `seqzoo compare`: (items in one training epoch, their unit, the size of
+        each split, extra results such as scores by input length)."""
+        raise NotImplementedError
+
+    def finetune_parts(self):
+        """What `seqzoo finetune` needs (a `seqzoo.tasks.finetune.task_parts.TaskParts`)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ written once
+    def build_task(self, config, train):
+        return self.task_class.build(config, train)
+
+    def load_task(self, run_dir: str | Path):
+        return self.task_class.load(run_dir)
+
+    def train_run(self, config, run_dir: str | Path, overwrite: bool = False, verbose="auto") -> tuple[Any, dict]:
+        """Read the data, train, evaluate on the test split and fill the run directory.
+
+        The model is built before the run directory is made, so a config that cannot be
+        built (or weights that cannot be fetched) leaves nothing behind. The run is marked
+        unfinished until it is complete; an old run at `run_dir` (`overwrite`) is replaced
+        only then, and any failure leaves it as it was (`seqzoo.tasks.common.output_dirs`).
+        """
+        self.check(config)
+        inputs = input_paths(config)
+        check_out(run_dir, "run", inputs=inputs, overwrite=overwrite)  # before any data is read
+        splits = self.load_splits(config)
+        task = self.build_task(config, splits["train"])
+        for line in self.coverage_lines(task):
+            print(line)
+        with staged_output(run_dir, "run", inputs=inputs, overwrite=overwrite) as output:
+            return self._fill_run(config, task, splits, output, verbose)
+
+    def _fill_run(self, config, task, splits: Splits, output, verbose) -> tuple[Any, dict]:
+        """Train `task` and write the run into `output.path`: the run directory, or the
+        staging folder that replaces it."""
+        run_dir = output.path
+        print(self.describe(task, splits, output.final))
+        task.save(run_dir)  # config and vocabulary first, so an interrupted run is still readable
+        started = time.perf_counter()
+        history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, verbose=verbose)
+        seconds = time.perf_counter() - started
+        task.save(run_dir)
+        plot_learning_curves(history, run_dir / "learning_curves.png", title=f"{self.spec.title} / {config.arch}")
+        metrics = self.evaluate(task, splits["test"])
+        metrics.update(
+            split="test",
+            training_seconds=round(seconds, 2),
+            epochs=len(history.get("loss", [])),
+            parameters=int(task.model.count_params()),
+        )
+        metrics.update(coverage_metrics(task.word_vector_coverage))
+        atomic_write_json(run_dir / "metrics.json", metrics)
+        self.print_metrics(metrics)
+        self.after_training(task, splits, metrics, run_dir)
+        return task, metrics
+
+    def evaluation_data(self, config, path: str | None = None, args=None) -> tuple[Any, str]:
+        """`(data, its name)`: the file at `path`, or the run's own test split."""
+        data = self.read_data(path, config, args) if path else self.load_splits(config)["test"]
+        return data, data.source
+
+    def evaluate_run(self, run_dir: str | Path, args=None) -> dict:
+        """Evaluate a saved run on `args.data`, or on its own test split when none is given.
+
+        `args` (an argparse namespace or any object) may override the config fields in
+        `evaluate_overrides` (columns, encoding) for the evaluation file.
+        """
+        task = self.load_task(run_dir)
+        config = task.config
+        for name in self.evaluate_overrides:
+            if getattr(args, name, None):
+                setattr(config, name, getattr(args, name))
+        data, source = self.evaluation_data(config, getattr(args, "data", None), args)
+        metrics = self.evaluate(task, data, args)
+        metrics["data"] = source
+        return metrics
+
+    def architecture_rows(self) -> list[tuple[str, int, str]]:
+        """(name, parameters at the default size, description) for `seqzoo archs`."""
+        config = self.spec.config_class()
+        rows = []
+        for name, architecture in self.spec.architectures.items():
+            model = self.example_model(config, architecture)
+            rows.append((name, int(model.count_params()), architecture.description))
+        return rows

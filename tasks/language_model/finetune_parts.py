@@ -1,0 +1,36 @@
+"""What `seqzoo finetune` needs to know about the language model template: its
+vocabularies, how to assemble a task from new parts, and what `--freeze encoder`
+freezes: the decoder's embedding and recurrent or Transformer layers; the output layer
+(and its bias) trains. With tied weights the output matrix is the embedding, so it is
+frozen with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seqzoo.data.text_preprocessor import TextPreprocessor
+from seqzoo.tasks.common.finetune_parts import TaskParts, VocabularySlot, sublayers
+
+
+class LanguageModelParts(TaskParts):
+    def learning_rate(self, task) -> float:
+        return float(task.learning_rate(task.config))
+
+    def slots(self, task) -> list[VocabularySlot]:
+        return [VocabularySlot("text", "preprocessor", ("decoder",), lambda text: text.splitlines(True))]
+
+    def encoder_layers(self, model) -> list:
+        decoder = model.decoder
+        output = {id(getattr(decoder, n, None)) for n in ("output_projection", "tied_projection")}
+        return [layer for layer in sublayers(decoder) if id(layer) not in output]
+
+    def make(self, old, config, preprocessors, model, label_names):
+        from seqzoo.tasks.language_model.task import LanguageModelTask
+
+        return LanguageModelTask(config, preprocessors["text"], model)
+
+    def from_files(self, config, folder: Path, model):
+        from seqzoo.tasks.language_model.task import LanguageModelTask
+
+        return LanguageModelTask(config, TextPreprocessor.load(folder), model)

@@ -1,0 +1,136 @@
+"""The shape of seqzoo.tasks: one folder per task and tool, one registry, TensorFlow-free
+specs, and seqzoo 0.1's module paths and names still importable."""
+
+import ast
+import importlib
+import pathlib
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+REPOSITORY = next(folder for folder in pathlib.Path(__file__).resolve().parents if (folder / "pyproject.toml").exists())
+TASKS = REPOSITORY / "tasks"
+TASK_FOLDERS = ("sentiment", "language_model", "translation", "captioning")
+TASK_NAMES = ("sentiment", "language-model", "translation", "captioning")
+
+
+def test_every_subpackage_is_installed_by_pyproject():
+    # A wheel holds only the packages pyproject lists: a missing subpackage would be
+    # missing from `pip install seqzoo` while editable installs hide it.
+    listed = set(tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {"seqzoo.tasks." + ".".join(path.parent.relative_to(TASKS).parts)
+               for path in TASKS.rglob("__init__.py") if path.parent != TASKS}
+    assert on_disk <= listed, sorted(on_disk - listed)
+
+
+def test_registry_and_specs_import_without_tensorflow():
+    code = (
+        "import sys\n"
+        "from seqzoo.tasks import registry\n"
+        "specs = registry.all_tasks()\n"
+        "print([s.name for s in specs], [len(s.architectures) for s in specs], 'tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{list(TASK_NAMES)} [8, 6, 4, 3] False"
+
+
+def test_task_names_appear_only_in_their_own_folder_and_the_registry():
+    # Shared modules and tools reach tasks through the registry, never by name.
+    offenders = []
+    for path in TASKS.rglob("*.py"):
+        relative = path.relative_to(TASKS)
+        if relative.parts[0] in TASK_FOLDERS or relative.name in ("registry.py",):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                if node.value in TASK_NAMES:
+                    offenders.append(f"{relative}:{node.lineno} {node.value!r}")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [getattr(node, "module", None) or ""] + [alias.name for alias in node.names]
+                for folder in TASK_FOLDERS:
+                    if any(name.startswith(f"seqzoo.tasks.{folder}") for name in names):
+                        offenders.append(f"{relative}:{node.lineno} imports seqzoo.tasks.{folder}")
+    assert not offenders, offenders
+
+
+def test_task_folders_do_not_import_each_other():
+    offenders = []
+    for folder in TASK_FOLDERS:
+        for path in (TASKS / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    for other in TASK_FOLDERS:
+                        if other != folder and node.module.startswith(f"seqzoo.tasks.{other}"):
+                            offenders.append(f"{path.relative_to(TASKS)} imports {node.module}")
+    assert not offenders, offenders
+
+
+def test_no_module_imports_a_private_name_of_another():
+    offenders = []
+    for root in ("tasks", "zoo", "data"):
+        for path in (REPOSITORY / root).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("seqzoo."):
+                    offenders += [f"{path.relative_to(REPOSITORY)}: {node.module}.{alias.name}"
+                                  for alias in node.names if alias.name.startswith("_") and alias.name != "__future__"]
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("old, new", [
+    ("seqzoo.tasks.sentiment_job", "seqzoo.tasks.sentiment.jobs"),
+    ("seqzoo.tasks.samplers", "seqzoo.tasks.common.samplers"),
+    ("seqzoo.tasks.compare_worker", "seqzoo.tasks.compare.worker"),
+    ("seqzoo.tasks.language_model_generator", "seqzoo.tasks.language_model.generator"),
+])
+def test_old_module_paths_are_the_new_modules(old, new):
+    assert importlib.import_module(old) is importlib.import_module(new)
+
+
+@pytest.mark.parametrize("module, name", [
+    ("seqzoo.tasks", "SentimentTask"),
+    ("seqzoo.tasks", "SentimentConfig"),
+    ("seqzoo.tasks", "train_sentiment"),
+    ("seqzoo.tasks", "SentimentClassifier"),
+    ("seqzoo.tasks.sentiment", "SENTIMENT_ARCHITECTURES"),
+    ("seqzoo.tasks.sentiment", "get_architecture"),
+    ("seqzoo.tasks.language_model", "LanguageModelTask"),
+    ("seqzoo.tasks.translation", "TranslationTask"),
+    ("seqzoo.tasks.captioning", "CaptioningTask"),
+    ("seqzoo.tasks.compare", "parse_budget"),
+    ("seqzoo.tasks.finetune", "finetune"),
+    ("seqzoo.tasks.inspection", "inspect_path"),
+])
+def test_names_users_imported_from_seqzoo_0_1_still_import(module, name):
+    assert callable(getattr(importlib.import_module(module), name)) or getattr(importlib.import_module(module), name)
+
+
+def test_one_jobs_object_per_task_written_on_the_shared_base():
+    from seqzoo.tasks.common.jobs import TaskJobs
+    from seqzoo.tasks.registry import all_tasks
+
+    for spec in all_tasks():
+        jobs = spec.jobs()
+        assert isinstance(jobs, TaskJobs) and jobs.spec is spec
+        # The generic jobs are the base's, not rewritten per task.
+        assert type(jobs).architecture_rows is TaskJobs.architecture_rows
+        assert type(jobs).load_task is TaskJobs.load_task
+
+
+@pytest.mark.parametrize("module", [
+    "seqzoo.tasks.registry", "seqzoo.tasks.common.contract", "seqzoo.tasks.common.jobs",
+    "seqzoo.tasks.common.cli_support", "seqzoo.tasks.common.moved_modules", "seqzoo.tasks.common.length_buckets",
+    "seqzoo.tasks.sentiment.architectures", "seqzoo.tasks.translation.architectures",
+    "seqzoo.tasks.translation.jobs",
+])
+def test_docstring_examples_of_the_contract_run(module):
+    import doctest
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
