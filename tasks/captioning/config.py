@@ -57,7 +57,7 @@ class ModelConfig:
         False, "run a frozen encoder once per image and train the decoder on the stored features"
     )
     cnn_filters: str = config_field("16,32,64", "channels of the small-cnn blocks (one 2x2 pooling each)")
-    cell: str = config_field("lstm", "recurrent cell of show-and-tell and show-attend-tell", choices=("lstm", "gru"))
+    cell: str = config_field("lstm", "recurrent cell of show-and-tell and show-attend-tell: rnn, irnn, lstm or gru (seqzoo.zoo.cell_registry)")
     embedding_dim: int = config_field(64, "word embedding width, also the Transformer width")
     units: int = config_field(128, "recurrent units (Transformer: half the feed-forward width)")
     num_layers: int = config_field(2, "Transformer decoder blocks")

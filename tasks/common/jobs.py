@@ -106,6 +106,13 @@ class TaskJobs:
     def check(self, config) -> None:
         """Refuse a config that cannot work before any data is read (names first)."""
         self.spec.architecture(config.arch)
+        cell = getattr(config, "cell", None)
+        if cell is not None:
+            from seqzoo.tasks.common.errors import UsageError
+            from seqzoo.zoo.cell_registry import CELL_NAMES
+
+            if cell not in CELL_NAMES:
+                raise UsageError(f"--cell {cell!r}: use one of {', '.join(CELL_NAMES)}.")
 
     def coverage_lines(self, task) -> list[str]:
         """What `--word-vectors` covered, one line per embedding."""
@@ -126,11 +133,15 @@ class TaskJobs:
     def measure(self, task, config, splits: Splits) -> tuple[int, str, dict, dict]:
         """For `seqzoo compare`: (items in one training epoch, their unit, the size of
         each split, extra results such as scores by input length)."""
-        raise NotImplementedError
+        from seqzoo.tasks.common.errors import UsageError
+
+        raise UsageError(f"seqzoo compare does not apply to {self.name}: its jobs define no measure().")
 
     def finetune_parts(self):
-        """What `seqzoo finetune` needs (a `seqzoo.tasks.finetune.task_parts.TaskParts`)."""
-        raise NotImplementedError
+        """What `seqzoo finetune` needs (a `seqzoo.tasks.common.finetune_parts.TaskParts`)."""
+        from seqzoo.tasks.common.errors import UsageError
+
+        raise UsageError(f"seqzoo finetune does not apply to {self.name}: its jobs define no finetune_parts().")
 
     # ------------------------------------------------------------------ written once
     def build_task(self, config, train):

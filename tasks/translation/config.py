@@ -42,7 +42,7 @@ class ModelConfig:
     """Size of the architecture; each architecture uses the fields that apply to it."""
 
     arch: str = config_field("bahdanau", "architecture name (see `seqzoo archs translation`)")
-    cell: str = config_field("lstm", "recurrent cell of the recurrent architectures", choices=("lstm", "gru"))
+    cell: str = config_field("lstm", "recurrent cell of the recurrent architectures: rnn, irnn, lstm or gru (seqzoo.zoo.cell_registry)")
     embedding_dim: int = config_field(64, "embedding width, also the Transformer width")
     units: int = config_field(64, "recurrent units (per direction for bahdanau; Transformer: half the feed-forward width)")
     num_layers: int = config_field(1, "stacked encoder layers or Transformer blocks")

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from seqzoo.tasks.common.samplers import beam_search, gnmt_length_penalty, sample
-from tests.tasks.sampler_helpers import (
+from tests.tasks.common.sampler_helpers import (
     bigram_step_fn,
     enumerate_hypotheses,
     greedy_numpy,
