@@ -12,7 +12,8 @@ import pytest
 
 from seqzoo.tasks.cli import main
 
-from .conftest import toy_reviews, write_csv
+from tests.tasks.helpers import toy_reviews, write_csv
+from tests.tasks.helpers import fails as _fails
 
 SUBCOMMANDS = [[], ["train"], ["train", "sentiment"], ["evaluate"], ["predict"], ["export"], ["archs"], ["datasets"],
                ["inspect"], ["compare"], ["compare", "translation"]]
@@ -40,17 +41,6 @@ def test_every_help_answers_without_importing_tensorflow():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
-
-
-def _fails(capsys, argv, *phrases):
-    """The command exits with 2 and prints one line naming the problem, no traceback."""
-    assert main(argv) == 2
-    error = capsys.readouterr().err.strip()
-    assert error.startswith("seqzoo: error:"), error
-    assert "Traceback" not in error and len(error.splitlines()) == 1, error
-    for phrase in phrases:
-        assert phrase in error, (phrase, error)
-    return error
 
 
 def test_missing_file(capsys, tmp_path):

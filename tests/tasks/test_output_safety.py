@@ -23,7 +23,7 @@ from seqzoo.tasks.cli import main
 from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.output_dirs import MARKER, UNFINISHED, run_status
 
-from .conftest import toy_reviews, write_csv
+from tests.tasks.helpers import toy_reviews, write_csv
 
 TINY = ["--arch", "gru", "--units", "4", "--embedding-dim", "4", "--epochs", "1", "--quiet"]
 

@@ -6,10 +6,6 @@ from __future__ import annotations
 import collections
 import doctest
 import importlib
-import json
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -19,6 +15,7 @@ from seqzoo.tasks.captioning.task import CaptioningTask
 from seqzoo.tasks.captioning.config import CaptioningConfig
 from seqzoo.tasks.captioning.metrics import caption_metrics
 from seqzoo.tasks.common.errors import UsageError
+from tests.tasks.helpers import caption_in_fresh_process
 
 TINY = dict(image_size="24x84", cnn_filters="8,16,32", units=32, embedding_dim=32, num_layers=1, batch_size=32,
             dropout=0.0, beam_size=2)
@@ -128,34 +125,6 @@ def test_export_serves_jpeg_and_png_bytes_like_caption_in_a_fresh_process(traine
     expected = [r["caption"] for r in task.caption(CaptionedImages(files, [[""]] * len(files), "t", folder=""))]
     exported = task.export(tmp_path / "exported")
     assert caption_in_fresh_process(exported, files) == [expected, expected]
-
-
-def caption_in_fresh_process(export_dir, files):
-    """Captions of `files` from the SavedModel in a process that imports only tensorflow
-    and tensorflow_text, in one batch and in batches of one."""
-    script = textwrap.dedent(
-        f"""
-        import json, sys
-        import tensorflow as tf, tensorflow_text
-        serve = tf.saved_model.load({str(export_dir)!r}).signatures["serving_default"]
-        images = [open(f, "rb").read() for f in {files!r}]
-        results = []
-        for size in (len(images), 1):
-            out = []
-            for start in range(0, len(images), size):
-                result = serve(image=tf.constant(images[start:start + size]))
-                assert result["caption"].dtype == tf.string
-                out += [x.decode() for x in result["caption"].numpy()]
-            results.append(out)
-        empty = serve(image=tf.constant([], tf.string))
-        assert empty["caption"].shape == (0,) and empty["score"].shape == (0,)
-        assert not any(m.startswith("seqzoo") for m in sys.modules)
-        print(json.dumps(results))
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.slow

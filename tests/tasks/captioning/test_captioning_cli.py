@@ -12,8 +12,8 @@ from seqzoo.data.builtin_digit_captions import load_digit_strings
 from seqzoo.data.image_files import SkippedImagesWarning
 from seqzoo.tasks.cli import main
 
-from .test_captioning import caption_in_fresh_process
-from .test_cli import _fails
+from tests.tasks.helpers import caption_in_fresh_process
+from tests.tasks.helpers import fails as _fails
 
 
 def write_flickr(tmp_path, count=60, seed=0):

@@ -19,7 +19,7 @@ from seqzoo.tasks.compare.runner import parse_budget
 from seqzoo.tasks.compare.report import format_number, metric_columns
 from seqzoo.tasks.common.errors import UsageError
 
-from .conftest import toy_reviews, write_csv
+from tests.tasks.helpers import toy_reviews, write_csv
 
 TINY = ["--epochs", "1", "--units", "4", "--embedding-dim", "4", "--batch-size", "16", "--quiet"]
 

@@ -3,11 +3,9 @@ shifted toy distribution learned while the extended model first predicts as befo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +17,9 @@ from seqzoo.tasks.finetune.transfer import finetune, plan_finetuning, run_plan
 from seqzoo.tasks.sentiment.task import SentimentTask
 from seqzoo.tasks.sentiment.jobs import train_run
 
-from .conftest import toy_reviews, write_csv
-from .test_cli import _fails
+from tests.tasks.helpers import toy_reviews, write_csv
+from tests.tasks.helpers import fails as _fails
+from tests.tasks.helpers import tree_hashes
 
 NEW_FILLER = "la una pelicula historia fue es y esto con de".split()
 
@@ -43,13 +42,6 @@ def tiny(**overrides) -> SentimentConfig:
                   patience=12, dropout=0.0, seed=0)
     values.update(overrides)
     return SentimentConfig(**values)
-
-
-def tree_hashes(folder: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*")) if path.is_file()
-    }
 
 
 @pytest.fixture(scope="module")

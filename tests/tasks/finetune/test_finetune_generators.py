@@ -19,8 +19,8 @@ from seqzoo.tasks.language_model.config import LanguageModelConfig
 from seqzoo.tasks.translation.task import TranslationTask
 from seqzoo.tasks.translation.config import TranslationConfig
 
-from .test_finetune import tree_hashes
-from .test_translation import reversal_pairs
+from tests.tasks.helpers import tree_hashes
+from tests.tasks.helpers import reversal_pairs
 
 
 def old_token_logits_agree(old_logits, new_logits):

@@ -11,7 +11,7 @@ from seqzoo.tasks.sentiment.config import SentimentConfig
 from seqzoo.tasks.sentiment.architectures import SENTIMENT_ARCHITECTURES
 from seqzoo.tasks.sentiment.task import SentimentTask, sorted_label_names
 
-from .conftest import toy_reviews
+from tests.tasks.helpers import toy_reviews
 
 REQUIRED = {"rnn", "irnn", "lstm", "gru", "bilstm", "bigru", "stacked-lstm", "transformer"}
 
@@ -90,7 +90,7 @@ def test_word_vectors_initialise_the_embedding_and_report_coverage(tmp_path):
 def test_a_separate_validation_file_leaves_the_test_split_to_the_training_file(tmp_path):
     from seqzoo.tasks.sentiment.jobs import load_splits
 
-    from .conftest import write_csv
+    from tests.tasks.helpers import write_csv
 
     train = write_csv(tmp_path / "train.csv", toy_reviews(100, seed=1))
     valid = write_csv(tmp_path / "valid.csv", toy_reviews(10, seed=2))

@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from seqzoo.tasks.sentiment.config import SentimentConfig
 from seqzoo.tasks.sentiment.estimator import CONFIG_PARAMETERS, SentimentClassifier
 
-from .conftest import toy_reviews
+from tests.tasks.helpers import toy_reviews
 
 ROWS = toy_reviews(64)
 TEXTS = [text for text, _ in ROWS]

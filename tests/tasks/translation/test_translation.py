@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import random
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqzoo.data.parallel import ParallelTexts
 from seqzoo.data.vocabulary import END_ID, START_ID
 from seqzoo.tasks.translation.task import TranslationTask, decode_ids
 from seqzoo.tasks.translation.config import TranslationConfig
-
-LETTERS = "a b c d e f g h".split()
-
-
-def reversal_pairs(count: int, seed: int = 0, lengths=(3, 7)) -> ParallelTexts:
-    """Letter sequences and their reversal in capitals: the alignment is anti-diagonal."""
-    rng = random.Random(seed)
-    sources, targets = [], []
-    for _ in range(count):
-        words = rng.choices(LETTERS, k=rng.randint(*lengths))
-        sources.append(" ".join(words))
-        targets.append(" ".join(w.upper() for w in reversed(words)))
-    return ParallelTexts(sources, targets, f"reversal (seed={seed})")
-
+from tests.tasks.helpers import reversal_pairs
 
 def tiny_task(arch="bahdanau", **overrides) -> TranslationTask:
     options = dict(arch=arch, units=16, embedding_dim=16, num_heads=2, dropout=0.0, batch_size=32,

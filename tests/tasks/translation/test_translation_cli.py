@@ -11,8 +11,8 @@ import pytest
 
 from seqzoo.tasks.cli import main
 
-from .test_cli import _fails
-from .test_translation import reversal_pairs
+from tests.tasks.helpers import fails as _fails
+from tests.tasks.helpers import reversal_pairs
 
 
 def write_anki(path, pairs):
