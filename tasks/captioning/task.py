@@ -26,13 +26,11 @@ from seqzoo.data.image_files import decode_image
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.data.vocabulary import END_ID, START_ID
 from seqzoo.tasks.captioning import SPEC
-from seqzoo.tasks.common import recipe
 from seqzoo.tasks.captioning.config import DEFAULT_DATASET, CaptioningConfig
 from seqzoo.tasks.captioning.metrics import caption_metrics
 from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.common.task import Task
 from seqzoo.tasks.common.word_vector_init import initialise_embedding
-from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
 from seqzoo.tasks.common.samplers import beam_search, sample
 from seqzoo.tasks.common.detokenization import tidy_text
 from seqzoo.tasks.common.sequence_loss import MaskedSequenceLoss, masked_accuracy
@@ -126,7 +124,7 @@ def decode_images(model, images, max_new_tokens, beam_size=1, length_penalty=0.6
                        length_penalty=length_penalty, n_best=1, collect_extras=return_attention)
 
 
-class CaptioningTask:
+class CaptioningTask(Task):
     """An image captioner: preprocessor, zoo model and recipe, with fit / evaluate /
     caption / save / load / export.
 
@@ -146,10 +144,11 @@ class CaptioningTask:
     ['caption', 'image', 'score']
     """
 
+    spec = SPEC
+    preprocessor_folders = {"preprocessor": "captions"}
+
     def __init__(self, config: CaptioningConfig, preprocessor: TextPreprocessor, model: ImageCaptioner):
-        self.config = config
-        self.preprocessor = preprocessor
-        self.model = model
+        super().__init__(config, model, preprocessor=preprocessor)
         self._decoders = {}
 
     # ----------------------------------------------------------------- building
@@ -179,11 +178,6 @@ class CaptioningTask:
     @property
     def image_shape(self) -> tuple[int, int]:
         return self.model.image_height, self.model.image_width
-
-    def clipnorm(self) -> float | None:
-        if self.config.clipnorm is not None:
-            return self.config.clipnorm or None
-        return 1.0 if get_architecture(self.config.arch).recurrent else None
 
     @property
     def max_new_tokens(self) -> int:
@@ -261,29 +255,23 @@ class CaptioningTask:
         return dataset.map(to_example, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     # ----------------------------------------------------------------- training
-    def compile(self) -> None:
-        self.model.compile(
-            optimizer=recipe.make_optimizer(self.config.learning_rate, self.clipnorm()),
-            loss=MaskedSequenceLoss(self.config.label_smoothing),
-            metrics=[masked_accuracy],
-        )
+    def compile_options(self) -> dict:
+        return {"loss": MaskedSequenceLoss(self.config.label_smoothing), "metrics": [masked_accuracy]}
 
-    def fit(self, train: CaptionedImages, valid: CaptionedImages, run_dir=None, epochs=None, verbose="auto") -> dict:
-        """Teacher-forced training with early stopping on the validation loss. With
-        `cache_features` and a frozen encoder, the encoder runs once per image first."""
-        self.compile()
+    def training_datasets(self, train: CaptionedImages, valid: CaptionedImages):
+        """Teacher-forced batches. With `cache_features` and a frozen encoder, the encoder
+        runs once per image first."""
         train_features = valid_features = None
         if self.config.cache_features:
             if not self.frozen_encoder:
                 raise UsageError("--cache-features needs a frozen pretrained encoder (--encoder NAME, "
                                  "without --fine-tune-encoder).")
             train_features, valid_features = self.encoder_features(train), self.encoder_features(valid)
-        history = recipe.fit_datasets(self.model, self.dataset(train, shuffle=True, features=train_features),
-                                      self.dataset(valid, features=valid_features), run_dir,
-                                      self.config.patience, epochs or self.config.epochs, verbose,
-                                      self.config.time_budget)
+        return (self.dataset(train, shuffle=True, features=train_features),
+                self.dataset(valid, features=valid_features))
+
+    def after_fit(self) -> None:
         self._decoders = {}
-        return history
 
     # ----------------------------------------------------------------- decoding
     def _decoder(self, beam_size, length_penalty, greedy, return_attention):
@@ -359,43 +347,19 @@ class CaptioningTask:
         return metrics
 
     # ----------------------------------------------------------------- persistence
-    def save(self, run_dir) -> None:
-        """Config, vocabulary (`captions/`) and the `.keras` model."""
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_run_info(run_dir, "captioning")
-        atomic_write_text(run_dir / "config.json", self.config.to_json() + "\n")
-        self.preprocessor.save(run_dir / "captions")
-        temporary = run_dir / ".model.keras.tmp.keras"
-        self.model.save(temporary)
-        temporary.replace(run_dir / "model.keras")
-
     @classmethod
-    def load(cls, run_dir) -> "CaptioningTask":
-        run_dir = Path(run_dir)
-        read_run_info(run_dir, "captioning")
-        config = read_config(run_dir, CaptioningConfig)
-        preprocessor = TextPreprocessor.load(run_dir / "captions")
-        model = load_keras_model(run_dir / "model.keras", compile=False)  # Keras safe mode
-        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
-        if config.freeze_embeddings:
-            model.decoder.embedding.trainable = False
-        task = cls(config, preprocessor, model)
-        task.run_dir = run_dir  # the export's model card reads its metrics.json
-        return task
+    def from_files(cls, config, run_dir, model, preprocessors) -> "CaptioningTask":
+        return cls(config, preprocessors["preprocessor"], model)
 
-    def export(self, export_dir, overwrite: bool = False) -> Path:
-        """A SavedModel: `image` (string [batch], JPEG or PNG bytes) in, `caption` (string
-        [batch]) and `score` out, with decoding, resizing, beam search (the run's beam
-        size and length penalty) and detokenisation inside the graph."""
-        from seqzoo.tasks.common.export import save_servable
-        from seqzoo.tasks.common.model_card import model_card
+    def architecture_description(self) -> str:
+        return f"{super().architecture_description()}; image encoder {self.config.encoder}"
 
+    def servable(self):
+        """`image` (string [batch], JPEG or PNG bytes) in, `caption` (string [batch]) and
+        `score` out, with decoding, resizing, beam search (the run's beam size and length
+        penalty) and detokenisation inside the graph."""
         server = CaptioningServer(self)
-        description = f"{get_architecture(self.config.arch).description}; image encoder {self.config.encoder}"
-        card = model_card(SPEC, self.config, description,
-                          {"captions": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None))
-        return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite, card=card)
+        return server, {"serving_default": server.serve}
 
 
 class CaptioningServer(tf.Module):

@@ -68,7 +68,7 @@ class TaskParts:
         return self.jobs.evaluate(task, split)
 
     def learning_rate(self, task) -> float:
-        return float(task.config.learning_rate)
+        return float(task.optimizer_learning_rate())
 
     def encoder_layers(self, model) -> list:
         return [model.encoder]

@@ -14,9 +14,6 @@ from seqzoo.tasks.common.finetune_parts import TaskParts, VocabularySlot, sublay
 
 
 class LanguageModelParts(TaskParts):
-    def learning_rate(self, task) -> float:
-        return float(task.learning_rate(task.config))
-
     def slots(self, task) -> list[VocabularySlot]:
         return [VocabularySlot("text", "preprocessor", ("decoder",), lambda text: text.splitlines(True))]
 

@@ -13,7 +13,6 @@ generator as a SavedModel.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Sequence
 
 import keras
@@ -27,17 +26,15 @@ from seqzoo.data.language_model_windows import (
 )
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks.language_model import SPEC
-from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.common.task import Task
 from seqzoo.tasks.common.word_vector_init import initialise_embedding
 from seqzoo.tasks.language_model.config import LanguageModelConfig
 from seqzoo.tasks.language_model.generator import LanguageModelGenerator
-from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
 from seqzoo.tasks.language_model.architectures import get_architecture
 from seqzoo.zoo import LanguageModel
 
-TASK = "language-model"
+TASK = SPEC.name
 
 
 def _chunks(text: str, size: int = 1 << 14) -> list[str]:
@@ -45,7 +42,7 @@ def _chunks(text: str, size: int = 1 << 14) -> list[str]:
     return [text[start : start + size] for start in range(0, len(text), size)]
 
 
-class LanguageModelTask:
+class LanguageModelTask(Task):
     """A next-token language model: preprocessor, zoo model and recipe, with fit /
     evaluate / generate / save / load / export.
 
@@ -67,10 +64,10 @@ class LanguageModelTask:
     5
     """
 
+    spec = SPEC
+
     def __init__(self, config: LanguageModelConfig, preprocessor: TextPreprocessor, model: LanguageModel):
-        self.config = config
-        self.preprocessor = preprocessor
-        self.model = model
+        super().__init__(config, model, preprocessor=preprocessor)
         self._generator = None
 
     # ----------------------------------------------------------------- building
@@ -122,33 +119,20 @@ class LanguageModelTask:
         )
 
     # ----------------------------------------------------------------- training
-    def compile(self) -> None:
-        clipnorm = self.config.clipnorm or None
-        self.model.compile(
-            optimizer=recipe.make_optimizer(self.learning_rate(self.config), clipnorm),
-            # Carried states live in variables whose batch size may change: no XLA.
-            jit_compile=False,
-        )
+    def optimizer_learning_rate(self) -> float:
+        return self.learning_rate(self.config)
 
-    def fit(
-        self,
-        train_text: str,
-        valid_text: str,
-        run_dir: str | Path | None = None,
-        epochs: int | None = None,
-        verbose: int | str = "auto",
-    ) -> dict[str, list[float]]:
-        """Train with early stopping on the validation loss; returns the history.
+    def clipnorm(self) -> float | None:
+        return self.config.clipnorm or None
 
-        With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
-        """
-        self.compile()
-        return recipe.fit_datasets(
-            self.model,
-            self.dataset(self.encode(train_text, "the training text"), shuffle=True),
-            self.dataset(self.encode(valid_text, "the validation text")),
-            run_dir, self.config.patience, epochs or self.config.epochs, verbose, self.config.time_budget,
-        )
+    def compile_options(self) -> dict:
+        # The model computes its own loss. Carried states live in variables whose batch
+        # size may change: no XLA.
+        return {"jit_compile": False}
+
+    def training_datasets(self, train_text: str, valid_text: str):
+        return (self.dataset(self.encode(train_text, "the training text"), shuffle=True),
+                self.dataset(self.encode(valid_text, "the validation text")))
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, text: str, source: str = "the text") -> dict:
@@ -218,46 +202,14 @@ class LanguageModelTask:
         )
 
     # ----------------------------------------------------------------- persistence
-    def save(self, run_dir: str | Path) -> None:
-        """Write config, vocabulary and the `.keras` model into `run_dir`."""
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_run_info(run_dir, TASK)
-        atomic_write_text(run_dir / "config.json", self.config.to_json() + "\n")
-        self.preprocessor.save(run_dir)
-        temporary = run_dir / ".model.keras.tmp.keras"
-        self.model.save(temporary)
-        temporary.replace(run_dir / "model.keras")
-
     @classmethod
-    def load(cls, run_dir: str | Path) -> "LanguageModelTask":
-        """Read a run directory written by `save` (the model is loaded in Keras safe mode)."""
-        run_dir = Path(run_dir)
-        read_run_info(run_dir, TASK)
-        config = read_config(run_dir, LanguageModelConfig)
-        preprocessor = TextPreprocessor.load(run_dir)
-        # Keras safe mode; not compiled: `fit` and `evaluate` compile after the freezing below.
-        model = load_keras_model(run_dir / "model.keras", compile=False)
-        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
-        if config.freeze_embeddings:
-            model.decoder.embedding.trainable = False
-        task = cls(config, preprocessor, model)
-        task.run_dir = run_dir  # the export's model card reads its metrics.json
-        return task
+    def from_files(cls, config, run_dir, model, preprocessors) -> "LanguageModelTask":
+        return cls(config, preprocessors["preprocessor"], model)
 
-    def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
-        """A SavedModel generating text from prompts, tokenisation included.
-
-        Signatures: `serving_default` (`prompt` string [batch], `max_tokens`
-        int32, `temperature` float32, `seed` int32, each [batch] or [1]) ->
-        `text` string [batch]; `generate` adds `top_k` int32 and `top_p`
-        float32 and also returns `token_ids`.
-        """
-        from seqzoo.tasks.common.export import save_servable
-        from seqzoo.tasks.common.model_card import model_card
-
+    def servable(self):
+        """Signatures: `serving_default` (`prompt` string [batch], `max_tokens` int32,
+        `temperature` float32, `seed` int32, each [batch] or [1]) -> `text` string
+        [batch]; `generate` adds `top_k` int32 and `top_p` float32 and also returns
+        `token_ids`. Tokenisation and sampling are inside the graph."""
         generator = self.generator
-        signatures = {"serving_default": generator.serve, "generate": generator.generate}
-        card = model_card(SPEC, self.config, get_architecture(self.config.arch).description,
-                          {"vocabulary": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None))
-        return save_servable(generator, signatures, export_dir, overwrite, card=card)
+        return generator, {"serving_default": generator.serve, "generate": generator.generate}

@@ -181,6 +181,11 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
             with tempfile.TemporaryDirectory() as folder:
                 for name, content in files.items():
                     (Path(folder) / name).write_bytes(content)
+                if b'"status"' not in files.get("run.json", b""):
+                    from seqzoo.tasks.common.output_dirs import FINISHED, set_run_status
+
+                    # Pickled by a seqzoo before run statuses, from a fitted estimator: complete.
+                    set_run_status(folder, FINISHED)
                 self.task_ = SentimentTask.load(folder)
             self.task_.run_dir = None  # the temporary folder is gone
 

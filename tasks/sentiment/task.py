@@ -7,7 +7,6 @@ zoo, and its label names; `train_sentiment` is the whole job behind
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import keras
@@ -17,19 +16,12 @@ import tensorflow as tf
 from seqzoo.data.batching import encode_texts, make_dataset
 from seqzoo.data.readers import LabelledTexts
 from seqzoo.data.text_preprocessor import TextPreprocessor
-from seqzoo.tasks.common import recipe
-from seqzoo.tasks.sentiment import SPEC
-from seqzoo.tasks.sentiment.metrics import classification_metrics
-from seqzoo.tasks.sentiment.config import SentimentConfig
 from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.common.model_files import load_keras_model
-from seqzoo.tasks.common.run_directory import (
-    atomic_write_text,
-    read_config,
-    read_run_info,
-    write_run_info,
-)
+from seqzoo.tasks.common.task import Task
+from seqzoo.tasks.sentiment import SPEC
 from seqzoo.tasks.sentiment.architectures import get_architecture
+from seqzoo.tasks.sentiment.config import SentimentConfig
+from seqzoo.tasks.sentiment.metrics import classification_metrics
 from seqzoo.zoo import SequenceClassifier
 
 
@@ -41,7 +33,7 @@ def sorted_label_names(labels: Sequence[str]) -> list[str]:
     return sorted(distinct)
 
 
-class SentimentTask:
+class SentimentTask(Task):
     """A text classifier: preprocessor, zoo model and label names, with fit / evaluate /
     predict / save / load / export.
 
@@ -62,12 +54,11 @@ class SentimentTask:
     [True]
     """
 
+    spec = SPEC
+
     def __init__(self, config, preprocessor, model, label_names):
-        self.config = config
-        self.preprocessor = preprocessor
-        self.model = model
+        super().__init__(config, model, preprocessor=preprocessor)
         self.label_names = list(label_names)
-        self.word_vector_coverage = None  # set by `build` when config.word_vectors is given
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -105,11 +96,6 @@ class SentimentTask:
         task.word_vector_coverage = coverage
         return task
 
-    def clipnorm(self) -> float | None:
-        if self.config.clipnorm is not None:
-            return self.config.clipnorm or None
-        return 1.0 if get_architecture(self.config.arch).recurrent else None
-
     # ----------------------------------------------------------------- data
     def encode(self, texts: Sequence[str]) -> tf.RaggedTensor:
         ids, _ = encode_texts(self.preprocessor, list(texts), max_length=self.config.max_length)
@@ -138,30 +124,8 @@ class SentimentTask:
         )
 
     # ----------------------------------------------------------------- training
-    def compile(self) -> None:
-        self.model.compile(
-            optimizer=recipe.make_optimizer(self.config.learning_rate, self.clipnorm()),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
-        )
-
-    def fit(
-        self,
-        train: LabelledTexts,
-        valid: LabelledTexts,
-        run_dir: str | Path | None = None,
-        epochs: int | None = None,
-        verbose: int | str = "auto",
-    ) -> dict[str, list[float]]:
-        """Train with early stopping on the validation loss; returns the history.
-
-        With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
-        """
-        self.compile()
-        return recipe.fit_datasets(
-            self.model, self.dataset(train, shuffle=True), self.dataset(valid), run_dir,
-            self.config.patience, epochs or self.config.epochs, verbose, self.config.time_budget,
-        )
+    def compile_options(self) -> dict:
+        return {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True), "metrics": ["accuracy"]}
 
     # ----------------------------------------------------------------- inference
     def predict_probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -193,52 +157,26 @@ class SentimentTask:
         return classification_metrics(true_ids, predicted, self.label_names)
 
     # ----------------------------------------------------------------- persistence
-    def save(self, run_dir: str | Path) -> None:
-        """Write config, vocabulary, labels and the `.keras` model into `run_dir`."""
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_run_info(run_dir, "sentiment")
-        atomic_write_text(run_dir / "config.json", self.config.to_json() + "\n")
-        self.preprocessor.save(run_dir)
-        atomic_write_text(run_dir / "labels.txt", "".join(f"{name}\n" for name in self.label_names))
-        temporary = run_dir / ".model.keras.tmp.keras"
-        self.model.save(temporary)
-        temporary.replace(run_dir / "model.keras")
+    def extra_files(self) -> dict[str, str]:
+        return {"labels.txt": "".join(f"{name}\n" for name in self.label_names)}
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> "SentimentTask":
-        """Read a run directory written by `save` (the model is loaded in Keras safe mode)."""
-        run_dir = Path(run_dir)
-        read_run_info(run_dir, "sentiment")
-        config = read_config(run_dir, SentimentConfig)
-        preprocessor = TextPreprocessor.load(run_dir)
-        label_names = (run_dir / "labels.txt").read_text(encoding="utf-8").splitlines()
-        # Keras safe mode; not compiled: `fit` compiles after the freezing below, so the saved
-        # optimizer never meets a different set of trainable weights (and predicting needs none).
-        model = load_keras_model(run_dir / "model.keras", compile=False)
-        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
-        if config.freeze_embeddings and getattr(model.encoder, "embedding", None) is not None:
-            model.encoder.embedding.trainable = False
-        task = cls(config, preprocessor, model, label_names)
-        task.run_dir = run_dir  # the export's model card reads its metrics.json
-        return task
+    def from_files(cls, config, run_dir, model, preprocessors) -> "SentimentTask":
+        path = run_dir / "labels.txt"
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file; the run directory is incomplete (train it again).")
+        label_names = path.read_text(encoding="utf-8").splitlines()
+        if len(label_names) != model.num_classes:
+            raise UsageError(f"{path} names {len(label_names)} labels but the model has {model.num_classes} "
+                             "outputs; the run directory was changed after training (train it again).")
+        return cls(config, preprocessors["preprocessor"], model, label_names)
 
-    def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
-        """A SavedModel: raw strings in (`text`), `label` and `probabilities` out."""
-        from seqzoo.tasks.common.export import export_classifier
-        from seqzoo.tasks.common.model_card import model_card
+    def card_labels(self) -> list[str]:
+        return self.label_names
 
-        card = model_card(
-            SPEC, self.config, get_architecture(self.config.arch).description,
-            {"vocabulary": self.preprocessor.vocabulary_size}, getattr(self, "run_dir", None),
-            labels=self.label_names,
-        )
-        return export_classifier(
-            self.preprocessor,
-            self.model,
-            self.label_names,
-            self.config.max_length,
-            export_dir,
-            overwrite=overwrite,
-            card=card,
-        )
+    def servable(self):
+        """`text` (string [batch]) in, `label` and `probabilities` out."""
+        from seqzoo.tasks.common.export import ClassifierServer
+
+        server = ClassifierServer(self.preprocessor, self.model, self.label_names, self.config.max_length)
+        return server, {"serving_default": server.serve}

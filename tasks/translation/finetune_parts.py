@@ -12,9 +12,6 @@ from seqzoo.tasks.common.finetune_parts import TaskParts, VocabularySlot
 
 
 class TranslationParts(TaskParts):
-    def learning_rate(self, task) -> float:
-        return float(task.learning_rate())
-
     def slots(self, task) -> list[VocabularySlot]:
         if task.config.shared_vocabulary:  # source_preprocessor is target_preprocessor
             return [VocabularySlot("shared", "source_preprocessor", ("encoder", "decoder"),

@@ -9,7 +9,6 @@ compiled loops (`seqzoo.tasks.common.samplers`), and a SavedModel that translate
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import keras
@@ -21,11 +20,9 @@ from seqzoo.data.parallel import ParallelTexts
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.data.vocabulary import END_ID, START_ID
 from seqzoo.tasks.translation import SPEC
-from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.common.task import Task
 from seqzoo.tasks.common.word_vector_init import initialise_embedding
-from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
 from seqzoo.tasks.common.detokenization import tidy_text
 from seqzoo.tasks.common.samplers import beam_search, sample
 from seqzoo.tasks.common.sequence_loss import MaskedSequenceLoss, masked_accuracy
@@ -61,7 +58,7 @@ def decode_ids(model, source_ids, max_new_tokens, beam_size=1, length_penalty=0.
                        length_penalty=length_penalty, n_best=n_best, collect_extras=return_attention)
 
 
-class TranslationTask:
+class TranslationTask(Task):
     """A translator: preprocessors, zoo model and recipe, with fit / evaluate / translate /
     save / load / export.
 
@@ -80,11 +77,12 @@ class TranslationTask:
     ['score', 'source', 'translation']
     """
 
+    spec = SPEC
+    preprocessor_folders = {"source_preprocessor": "source", "target_preprocessor": "target"}
+
     def __init__(self, config, source_preprocessor, target_preprocessor, model):
-        self.config = config
-        self.source_preprocessor = source_preprocessor
-        self.target_preprocessor = target_preprocessor
-        self.model = model
+        super().__init__(config, model, source_preprocessor=source_preprocessor,
+                         target_preprocessor=target_preprocessor)
         self._decoders = {}
 
     # ----------------------------------------------------------------- building
@@ -116,11 +114,6 @@ class TranslationTask:
         task = cls(config, source, target, model)
         task.word_vector_coverage = coverage  # {"source"/"target": coverage}, printed by the job
         return task
-
-    def clipnorm(self) -> float | None:
-        if self.config.clipnorm is not None:
-            return self.config.clipnorm or None
-        return 1.0 if get_architecture(self.config.arch).recurrent else None
 
     def learning_rate(self) -> float:
         if self.config.learning_rate is not None:
@@ -167,21 +160,15 @@ class TranslationTask:
         return dataset.prefetch(tf.data.AUTOTUNE)
 
     # ----------------------------------------------------------------- training
-    def compile(self) -> None:
-        self.model.compile(
-            optimizer=recipe.make_optimizer(self.learning_rate(), self.clipnorm()),
-            loss=MaskedSequenceLoss(self.config.label_smoothing),
-            metrics=[masked_accuracy],
-        )
+    def optimizer_learning_rate(self) -> float:
+        return self.learning_rate()
 
-    def fit(self, train: ParallelTexts, valid: ParallelTexts, run_dir=None, epochs=None, verbose="auto") -> dict:
-        """Teacher-forced training with early stopping on the validation loss."""
-        self.compile()
-        history = recipe.fit_datasets(self.model, self.dataset(train, shuffle=True), self.dataset(valid), run_dir,
-                                      self.config.patience, epochs or self.config.epochs, verbose,
-                                      self.config.time_budget)
+    def compile_options(self) -> dict:
+        # Teacher forcing: a masked per-token cross-entropy over [START] + target -> target + [END].
+        return {"loss": MaskedSequenceLoss(self.config.label_smoothing), "metrics": [masked_accuracy]}
+
+    def after_fit(self) -> None:
         self._decoders = {}
-        return history
 
     # ----------------------------------------------------------------- decoding
     def _decoder(self, beam_size, length_penalty, n_best, greedy, return_attention, per_head=False):
@@ -283,46 +270,22 @@ class TranslationTask:
         return metrics
 
     # ----------------------------------------------------------------- persistence
-    def save(self, run_dir) -> None:
-        """Config, vocabularies (`source/`, `target/`) and the `.keras` model."""
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_run_info(run_dir, "translation")
-        atomic_write_text(run_dir / "config.json", self.config.to_json() + "\n")
-        self.source_preprocessor.save(run_dir / "source")
-        self.target_preprocessor.save(run_dir / "target")
-        temporary = run_dir / ".model.keras.tmp.keras"
-        self.model.save(temporary)
-        temporary.replace(run_dir / "model.keras")
-
     @classmethod
-    def load(cls, run_dir) -> "TranslationTask":
-        run_dir = Path(run_dir)
-        read_run_info(run_dir, "translation")
-        config = read_config(run_dir, TranslationConfig)
+    def load_preprocessors(cls, run_dir, config) -> dict:
         source = TextPreprocessor.load(run_dir / "source")
         target = source if config.shared_vocabulary else TextPreprocessor.load(run_dir / "target")
-        model = load_keras_model(run_dir / "model.keras", compile=False)  # Keras safe mode
-        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
-        if config.freeze_embeddings:
-            model.encoder.embedding.trainable = model.decoder.embedding.trainable = False
-        task = cls(config, source, target, model)
-        task.run_dir = run_dir  # the export's model card reads its metrics.json
-        return task
+        return {"source_preprocessor": source, "target_preprocessor": target}
 
-    def export(self, export_dir, overwrite: bool = False) -> Path:
-        """A SavedModel: `text` (string [batch]) in, `translation` (string [batch]) and
-        `score` out, with tokenisation, beam search (the run's beam size and length
-        penalty) and detokenisation inside the graph."""
-        from seqzoo.tasks.common.export import save_servable
-        from seqzoo.tasks.common.model_card import model_card
+    @classmethod
+    def from_files(cls, config, run_dir, model, preprocessors) -> "TranslationTask":
+        return cls(config, preprocessors["source_preprocessor"], preprocessors["target_preprocessor"], model)
 
+    def servable(self):
+        """`text` (string [batch]) in, `translation` (string [batch]) and `score` out, with
+        tokenisation, beam search (the run's beam size and length penalty) and
+        detokenisation inside the graph."""
         server = TranslationServer(self)
-        sizes = {"source": self.source_preprocessor.vocabulary_size,
-                 "target": self.target_preprocessor.vocabulary_size}
-        card = model_card(SPEC, self.config, get_architecture(self.config.arch).description,
-                          sizes, getattr(self, "run_dir", None))
-        return save_servable(server, {"serving_default": server.serve}, export_dir, overwrite, card=card)
+        return server, {"serving_default": server.serve}
 
 
 class TranslationServer(tf.Module):

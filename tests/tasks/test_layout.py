@@ -121,10 +121,22 @@ def test_one_jobs_object_per_task_written_on_the_shared_base():
         # The generic jobs are the base's, not rewritten per task.
         assert type(jobs).architecture_rows is TaskJobs.architecture_rows
         assert type(jobs).load_task is TaskJobs.load_task
+        assert type(jobs).train_run is TaskJobs.train_run
+
+
+def test_every_task_class_saves_loads_fits_and_exports_through_the_shared_base():
+    from seqzoo.tasks.common.task import Task
+    from seqzoo.tasks.registry import all_tasks
+
+    for spec in all_tasks():
+        task_class = spec.jobs().task_class
+        assert issubclass(task_class, Task) and task_class.spec is spec
+        for name in ("save", "load", "compile", "fit", "export"):
+            assert getattr(task_class, name).__qualname__.startswith("Task."), (spec.name, name)
 
 
 @pytest.mark.parametrize("module", [
-    "seqzoo.tasks.registry", "seqzoo.tasks.common.contract", "seqzoo.tasks.common.jobs",
+    "seqzoo.tasks.registry", "seqzoo.tasks.common.contract", "seqzoo.tasks.common.jobs", "seqzoo.tasks.common.task",
     "seqzoo.tasks.common.cli_support", "seqzoo.tasks.common.moved_modules", "seqzoo.tasks.common.length_buckets",
     "seqzoo.tasks.sentiment.architectures", "seqzoo.tasks.translation.architectures",
     "seqzoo.tasks.translation.jobs",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import doctest
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -288,3 +287,15 @@ def test_a_plot_path_replaces_only_a_plot(tmp_path):
         check_out_file(run, inputs)
     with pytest.raises(UsageError, match="is a folder"):
         check_out_file(tmp_path)
+
+
+def test_a_run_stopped_before_its_first_save_is_refused_and_still_inspectable(tmp_path):
+    from seqzoo.tasks.common.run_directory import read_run_info
+
+    run = tmp_path / "run"
+    staged_output(run, "run").__enter__()  # then killed: no __exit__, no save
+    assert json.loads((run / "run.json").read_text()) == {"status": UNFINISHED}
+    with pytest.raises(UsageError, match="is an unfinished run"):
+        read_run_info(run)
+    assert read_run_info(run, require_finished=False) == {"status": UNFINISHED}
+    assert output_kind(run) == "run" and check_out(run, "run", overwrite=True) == run.resolve()

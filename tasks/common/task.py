@@ -1,0 +1,198 @@
+"""The base of every task template: save and load a run directory, compile and fit, and
+export with a model card, written once.
+
+A task class (`SentimentTask`, `LanguageModelTask`, ...) subclasses `Task`, sets `spec`
+(its `TaskSpec`) and `preprocessor_folders`, and fills in what differs: its data
+(`dataset`, `training_datasets`), its loss (`compile_options`), how it is assembled from
+a run's files (`from_files`), and what it serves (`servable`).
+
+Examples:
+
+>>> from seqzoo.data.readers import LabelledTexts
+>>> from seqzoo.tasks.sentiment.config import SentimentConfig
+>>> from seqzoo.tasks.sentiment.task import SentimentTask
+>>> import tempfile
+>>> data = LabelledTexts(["good film", "bad film"] * 4, ["pos", "neg"] * 4, source="toy")
+>>> task = SentimentTask.build(SentimentConfig(arch="gru", units=4, embedding_dim=4), data)
+>>> isinstance(task, Task), task.spec.name
+(True, 'sentiment')
+>>> run_dir = tempfile.mkdtemp()
+>>> task.save(run_dir)
+>>> SentimentTask.load(run_dir, require_finished=False).label_names
+['neg', 'pos']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seqzoo.tasks.common import recipe
+from seqzoo.tasks.common.contract import TaskSpec, TokenSide
+from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
+
+
+class Task:
+    """A task template's model with everything around it: config, preprocessors, the
+    zoo model, and fit / evaluate / save / load / export.
+
+    Subclasses set:
+        spec: the task's `TaskSpec`.
+        preprocessor_folders: where each preprocessor is saved in a run directory, by
+            attribute name (`{"preprocessor": ""}` saves it in the run directory itself).
+
+    and implement `build`, `dataset`, `compile_options`, `evaluate` and `servable`.
+
+    Args:
+        config: the run's config dataclass.
+        model: the Keras model from the zoo.
+        **preprocessors: the task's preprocessors by attribute name (as
+            `preprocessor_folders` names them).
+    """
+
+    spec: TaskSpec
+    preprocessor_folders: dict[str, str] = {"preprocessor": ""}
+
+    def __init__(self, config, model, **preprocessors):
+        self.config = config
+        self.model = model
+        for name, preprocessor in preprocessors.items():
+            setattr(self, name, preprocessor)
+        self.word_vector_coverage = None  # set by `build` when word vectors are given
+        self.run_dir = None  # the run directory it was loaded from (the model card reads its metrics)
+
+    # ------------------------------------------------------------------ what differs
+    @classmethod
+    def build(cls, config, train) -> "Task":
+        """Learn the vocabulary from `train` and build the model."""
+        raise NotImplementedError
+
+    def dataset(self, data, shuffle: bool = False):
+        """Batches of (inputs, targets) for Keras."""
+        raise NotImplementedError
+
+    def compile_options(self) -> dict[str, Any]:
+        """`model.compile` arguments besides the optimizer (loss, metrics, ...)."""
+        raise NotImplementedError
+
+    def servable(self):
+        """`(tf.Module, {signature name: concrete function})` that `export` saves."""
+        raise NotImplementedError
+
+    def training_datasets(self, train, valid):
+        """The training and validation batches `fit` trains on."""
+        return self.dataset(train, shuffle=True), self.dataset(valid)
+
+    def after_fit(self) -> None:
+        """Forget what the new weights make stale (compiled decoders)."""
+
+    def extra_files(self) -> dict[str, str]:
+        """Files besides config, vocabularies and model that `save` writes (name -> text)."""
+        return {}
+
+    @classmethod
+    def from_files(cls, config, run_dir: Path, model, preprocessors: dict) -> "Task":
+        """The task object from a run's config, model and preprocessors (and any other
+        file of `run_dir`)."""
+        return cls(config, model, **preprocessors)
+
+    @classmethod
+    def load_preprocessors(cls, run_dir: Path, config) -> dict:
+        from seqzoo.data.text_preprocessor import TextPreprocessor
+
+        return {name: TextPreprocessor.load(run_dir / folder if folder else run_dir)
+                for name, folder in cls.preprocessor_folders.items()}
+
+    def vocabulary_sizes(self) -> dict[str, int]:
+        """For the model card: each vocabulary's size by name."""
+        return {folder or "vocabulary": getattr(self, name).vocabulary_size
+                for name, folder in self.preprocessor_folders.items()}
+
+    def architecture_description(self) -> str:
+        return self.spec.architecture(self.config.arch).description
+
+    def card_labels(self) -> list[str] | None:
+        return None
+
+    def optimizer_learning_rate(self) -> float:
+        return self.config.learning_rate
+
+    def clipnorm(self) -> float | None:
+        """`--clipnorm`; by default 1.0 for recurrent models and off for the others."""
+        if self.config.clipnorm is not None:
+            return self.config.clipnorm or None
+        return 1.0 if self.spec.architecture(self.config.arch).recurrent else None
+
+    # ------------------------------------------------------------------ written once
+    def compile(self) -> None:
+        self.model.compile(
+            optimizer=recipe.make_optimizer(self.optimizer_learning_rate(), self.clipnorm()),
+            **self.compile_options(),
+        )
+
+    def fit(self, train, valid, run_dir: str | Path | None = None, epochs: int | None = None,
+            verbose: int | str = "auto") -> dict[str, list[float]]:
+        """Train with early stopping on the validation loss; returns the history.
+
+        With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
+        """
+        self.compile()
+        train_batches, valid_batches = self.training_datasets(train, valid)
+        history = recipe.fit_datasets(
+            self.model, train_batches, valid_batches, run_dir, self.config.patience,
+            epochs or self.config.epochs, verbose, self.config.time_budget,
+        )
+        self.after_fit()
+        return history
+
+    def save(self, run_dir: str | Path) -> None:
+        """Write `run.json`, `config.json`, the vocabularies, the task's own files and the
+        `.keras` model into `run_dir`, each atomically."""
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_info(run_dir, self.spec.name)
+        atomic_write_text(run_dir / "config.json", self.config.to_json() + "\n")
+        for name, folder in self.preprocessor_folders.items():
+            getattr(self, name).save(run_dir / folder if folder else run_dir)
+        for file_name, text in self.extra_files().items():
+            atomic_write_text(run_dir / file_name, text)
+        temporary = run_dir / ".model.keras.tmp.keras"
+        self.model.save(temporary)
+        temporary.replace(run_dir / "model.keras")
+
+    @classmethod
+    def load(cls, run_dir: str | Path, require_finished: bool = True) -> "Task":
+        """Read a run directory written by `save` (the model in Keras safe mode).
+
+        A run whose training has not finished is refused (one sentence) unless
+        `require_finished` is False.
+        """
+        run_dir = Path(run_dir)
+        read_run_info(run_dir, cls.spec.name, require_finished=require_finished)
+        config = read_config(run_dir, cls.spec.config_class)
+        preprocessors = cls.load_preprocessors(run_dir, config)
+        # Not compiled: `fit` compiles after the freezing below, so the saved optimizer never
+        # meets a different set of trainable weights (and predicting needs none).
+        model = load_keras_model(run_dir / "model.keras", compile=False)
+        # A nested layer's `trainable` is not saved in .keras files: freeze again as configured.
+        if getattr(config, "freeze_embeddings", False):
+            for side in cls.spec.token_sides.values():
+                embedding = getattr(getattr(model, side.model_attribute, None), "embedding", None) \
+                    if isinstance(side, TokenSide) else None
+                if embedding is not None:
+                    embedding.trainable = False
+        task = cls.from_files(config, run_dir, model, preprocessors)
+        task.run_dir = run_dir
+        return task
+
+    def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
+        """A SavedModel of `servable()` with its model card, staged beside `export_dir`
+        and swapped in when complete."""
+        from seqzoo.tasks.common.export import save_servable
+        from seqzoo.tasks.common.model_card import model_card
+
+        module, signatures = self.servable()
+        card = model_card(self.spec, self.config, self.architecture_description(), self.vocabulary_sizes(),
+                          self.run_dir, labels=self.card_labels())
+        return save_servable(module, signatures, export_dir, overwrite, card=card)
