@@ -20,7 +20,7 @@ moved_modules.install()  # seqzoo 0.1's flat module paths (seqzoo.tasks.sentimen
 _EXPORTS = {
     "SentimentConfig": "seqzoo.tasks.sentiment.config",
     "SentimentTask": "seqzoo.tasks.sentiment.task",
-    "SENTIMENT_ARCHITECTURES": "seqzoo.tasks.sentiment.task",
+    "SENTIMENT_ARCHITECTURES": "seqzoo.tasks.sentiment.architectures",
     "train_sentiment": ("seqzoo.tasks.sentiment.jobs", "train_run"),
     "evaluate_sentiment": ("seqzoo.tasks.sentiment.jobs", "evaluate_run"),
     "UsageError": "seqzoo.tasks.common.errors",

@@ -15,6 +15,7 @@ in `seqzoo.tasks.common.jobs.TaskJobs`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -57,11 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a task template and fill a run directory")
     train_tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
     for spec in specs:
-        task_parser = train_tasks.add_parser(spec.name, help=spec.summary())
-        add_config_flags(task_parser, spec.config_class, listed={"arch": list(spec.architectures)})
-        task_parser.add_argument("--out", help="run directory (default: runs/TASK-ARCH, never overwritten)")
-        task_parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-        task_parser.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
+        with _plugin_guard(spec, "train"):
+            task_parser = train_tasks.add_parser(spec.name, help=spec.summary())
+            add_config_flags(task_parser, spec.config_class, listed={"arch": list(spec.architectures)})
+            task_parser.add_argument("--out", help="run directory (default: runs/TASK-ARCH, never overwritten)")
+            task_parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+            task_parser.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
 
     evaluate = commands.add_parser("evaluate", help="evaluate a run directory on labelled data")
     evaluate.add_argument("run_dir", help="a run directory made by `seqzoo train`")
@@ -70,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     for spec in specs:
         if spec.cli is not None:
-            spec.cli.add_evaluate_flags(evaluate)
+            with _plugin_guard(spec, "evaluate flags"):
+                spec.cli.add_evaluate_flags(evaluate)
 
     export = commands.add_parser("export", help="export a run as a SavedModel for serving")
     export.add_argument("run_dir", help="a run directory made by `seqzoo train`")
@@ -83,10 +86,24 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("datasets", help="list the built-in data sets")
     for spec in specs:
         if spec.cli is not None:
-            spec.cli.add_commands(commands)
+            with _plugin_guard(spec, "commands"):
+                spec.cli.add_commands(commands)
     for tool in TOOL_COMMANDS:
         tool.add_commands(commands)
     return parser
+
+
+@contextlib.contextmanager
+def _plugin_guard(spec, part: str):
+    """A plug-in task whose command-line parts fail is skipped with one line on stderr, so
+    it cannot break every other command; a built-in task's failure is a bug and raises."""
+    if spec.name in registry.builtin_task_names():
+        yield
+        return
+    try:
+        yield
+    except Exception as error:  # the plug-in's fault: say which, carry on
+        print(f"seqzoo: skipped the {part} of task {spec.name!r} (a plug-in): {error}", file=sys.stderr)
 
 
 # ----------------------------------------------------------------------------- commands

@@ -49,6 +49,7 @@ _TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
     translation.SPEC,
     captioning.SPEC,
 )}
+BUILTIN_TASKS = tuple(_TASKS)
 _entry_points_loaded = False
 
 
@@ -68,10 +69,29 @@ def register_architecture(task: str, name: str, architecture: Architecture, repl
     if not isinstance(architecture, Architecture):
         raise TypeError(f"register_architecture takes a seqzoo.tasks.common.contract.Architecture, "
                         f"got {type(architecture).__name__}.")
-    table = get_task(task).architectures
+    spec = get_task(task)
+    if not isinstance(architecture, spec.architecture_type):
+        raise TypeError(f"{task} architectures are {spec.architecture_type.__module__}."
+                        f"{spec.architecture_type.__name__} objects, got {type(architecture).__name__}.")
+    table = spec.architectures
     if name in table and not replace and table[name] is not architecture:
         raise ValueError(f"{task} already has an architecture named {name!r}.")
     table[name] = architecture
+
+
+def unregister_task(name: str) -> None:
+    """Take a task registered from Python out again (tests, notebooks)."""
+    _all_tasks().pop(name, None)
+
+
+def unregister_architecture(task: str, name: str) -> None:
+    """Take an architecture registered from Python out of a task's table again."""
+    get_task(task).architectures.pop(name, None)
+
+
+def builtin_task_names() -> tuple[str, ...]:
+    """The tasks seqzoo itself ships (the others come from plug-ins)."""
+    return BUILTIN_TASKS
 
 
 def get_task(name: str) -> TaskSpec:

@@ -21,7 +21,6 @@ def _jobs():
 
 SPEC = TaskSpec(
     name="captioning",
-    title="captioning",
     config_class=CaptioningConfig,
     architectures=CAPTIONING_ARCHITECTURES,
     jobs=_jobs,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import JSONConfig, TrainConfig, config_field
+from seqzoo.tasks.common.config import DecoderModelConfig, JSONConfig, TrainConfig, config_field
 
 DEFAULT_DATASET = "digit-strings"
 
@@ -40,7 +40,7 @@ class DataConfig:
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(DecoderModelConfig):
     """The image encoder and the caption decoder."""
 
     arch: str = config_field("show-attend-tell", "decoder architecture (see `seqzoo archs captioning`)")
@@ -57,17 +57,13 @@ class ModelConfig:
         False, "run a frozen encoder once per image and train the decoder on the stored features"
     )
     cnn_filters: str = config_field("16,32,64", "channels of the small-cnn blocks (one 2x2 pooling each)")
-    cell: str = config_field("lstm", "recurrent cell of show-and-tell and show-attend-tell: rnn, irnn, lstm or gru (seqzoo.zoo.cell_registry)")
-    embedding_dim: int = config_field(64, "word embedding width, also the Transformer width")
     units: int = config_field(128, "recurrent units (Transformer: half the feed-forward width)")
     num_layers: int = config_field(2, "Transformer decoder blocks")
-    num_heads: int = config_field(4, "attention heads (Transformer)")
     dropout: float = config_field(0.1, "dropout on words, image regions and decoder outputs")
     word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file to initialise the decoder's word embedding from (its "
         "width must be --embedding-dim)"
     )
-    freeze_embeddings: bool = config_field(False, "keep the initialised word embedding fixed during training")
 
 
 @dataclass

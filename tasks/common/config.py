@@ -80,6 +80,21 @@ class ModelConfig:
 
 
 @dataclass
+class DecoderModelConfig:
+    """Settings every recurrent-or-Transformer decoder template shares (translation,
+    captioning); shown with the task's own model options."""
+
+    group_title = "model"
+
+    cell: str = config_field(
+        "lstm", "recurrent cell of the recurrent architectures: rnn, irnn, lstm or gru (seqzoo.zoo.cell_registry)"
+    )
+    embedding_dim: int = config_field(64, "token embedding width, also the Transformer width")
+    num_heads: int = config_field(4, "attention heads (Transformer)")
+    freeze_embeddings: bool = config_field(False, "keep the initialised embedding(s) fixed during training")
+
+
+@dataclass
 class TrainConfig:
     """The training recipe."""
 
@@ -111,7 +126,7 @@ def field_groups(config_class) -> dict[str, list[str]]:
     for base in reversed(config_class.__mro__):
         names = [n for n in getattr(base, "__annotations__", {}) if n != "task" and n not in seen]
         if names and dataclasses.is_dataclass(base):
-            title = base.__name__.removesuffix("Config").lower() or "options"
+            title = vars(base).get("group_title") or base.__name__.removesuffix("Config").lower() or "options"
             groups.setdefault(title, []).extend(names)
             seen.update(names)
     return groups

@@ -20,7 +20,7 @@ Examples:
 ...     '''A toy task.'''
 ...     task: str = "toy"
 >>> spec = TaskSpec(
-...     name="toy", title="toy task", config_class=ToyConfig,
+...     name="toy", config_class=ToyConfig,
 ...     architectures={"gru": Architecture("a GRU", build=lambda config, size: None)},
 ...     jobs=lambda: None,
 ... )
@@ -57,6 +57,9 @@ class Architecture:
         build: the builder, a plain function.
         recurrent: whether the model carries a recurrent state (gradient clipping by
             default, `seqzoo diagnose gradients`).
+        modules: modules to import before a saved model of this architecture is loaded:
+            those that define (and register with Keras) the layers `build` uses when they
+            are not seqzoo's, e.g. a plug-in's `("my_package.layers",)`.
 
     Examples:
 
@@ -67,6 +70,7 @@ class Architecture:
     description: str
     build: Callable[..., Any]
     recurrent: bool = True
+    modules: tuple[str, ...] = ()
 
 
 def find_architecture(task: str, table: Mapping[str, Architecture], name: str) -> Architecture:
@@ -140,7 +144,8 @@ class TaskSpec:
 
     Args:
         name: the task's command-line name (`seqzoo train NAME`), e.g. "sentiment".
-        title: a few words for plot titles and messages ("language model").
+        title: a few words for plot titles and messages (default: the name with spaces,
+            "language model").
         config_class: its config dataclass (`JSONConfig` and the shared config parts);
             each field is a `seqzoo train NAME` flag.
         architectures: its architecture table, name -> `Architecture`, in the order
@@ -163,13 +168,15 @@ class TaskSpec:
         gradient_probe: how `seqzoo diagnose gradients` reads its models: "classifier"
             (labelled texts, the label predicted at the end) or "next-token" (a token
             stream), or None when the tool does not apply.
+        architecture_type: the class every line of the table is an instance of (a task
+            whose recipe reads more than `Architecture` holds declares its subclass).
     """
 
     name: str
-    title: str
     config_class: type
     architectures: dict[str, Architecture]
     jobs: Callable[[], Any]
+    title: str = ""
     cli: ModuleType | None = None
     metrics: tuple[MetricColumn, ...] = ()
     by_length: ByLength | None = None
@@ -178,6 +185,10 @@ class TaskSpec:
     model_class: str | None = None
     token_sides: Mapping[str, TokenSide | str] = field(default_factory=dict)
     gradient_probe: str | None = None
+    architecture_type: type = Architecture
+
+    def __post_init__(self):
+        self.title = self.title or self.name.replace("-", " ")
 
     def architecture(self, name: str) -> Architecture:
         """The table's line for `name`; an unknown name is one sentence listing the known."""

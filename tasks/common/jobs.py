@@ -64,10 +64,18 @@ def subsample(data, count: int | None, seed: int):
 class TaskJobs:
     """The work behind `seqzoo train|evaluate|archs` and the tools, for one task.
 
-    Subclasses set `task_class` (the task's class: `build`, `load`, `fit`, `evaluate`,
-    `save`, `export`) and `evaluate_overrides` (config fields that `seqzoo evaluate`
-    flags may change), and implement `load_splits`, `read_data`, `describe`,
-    `print_metrics` and `example_model`; the other hooks have defaults.
+    Subclasses set `task_class` (the task's class, best a
+    `seqzoo.tasks.common.task.Task`) and `evaluate_overrides` (config fields that `seqzoo
+    evaluate` flags may change), and implement `load_splits`, `read_data`, `describe`,
+    `print_metrics` and `example_model`; the other hooks have defaults (`measure` and
+    `finetune_parts` say in one sentence that compare and finetune do not apply).
+
+    What the jobs ask of a task object: `build(config, train)` (a classmethod),
+    `load(run_dir)`, `save(run_dir)`, `fit(train, valid, run_dir=, verbose=)` returning
+    the history as a dict holding "loss", `evaluate(data)` returning a dict of metrics,
+    `export(dir, overwrite=)`, and the attributes `config`, `model` (a Keras model, compiled
+    by `fit`, so `seqzoo compare` can read its step count) and `word_vector_coverage` (None
+    without word vectors). `Task` provides all but `build`, `evaluate` and the data.
 
     Args:
         spec: the task's `TaskSpec` (name, title, architecture table).

@@ -52,7 +52,9 @@ def load_keras_model(path: str | Path, compile: bool = True):
 
         raise UsageError(
             f"{path} uses a layer or model class {missing!r} that seqzoo {seqzoo_version()} does not "
-            "know; it was probably saved by a newer seqzoo (upgrade seqzoo) or by other code."
+            "know: it was saved by a newer seqzoo (upgrade seqzoo), or the class comes from another "
+            "package that is not installed or not imported (a plug-in architecture names the module "
+            "of its layers in its Architecture's `modules`)."
         ) from None
 
 

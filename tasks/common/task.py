@@ -24,6 +24,7 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,9 @@ class Task:
         read_run_info(run_dir, cls.spec.name, require_finished=require_finished)
         config = read_config(run_dir, cls.spec.config_class)
         preprocessors = cls.load_preprocessors(run_dir, config)
+        if config.arch in cls.spec.architectures:  # a plug-in's layers register with Keras on import
+            for module in cls.spec.architecture(config.arch).modules:
+                importlib.import_module(module)
         # Not compiled: `fit` compiles after the freezing below, so the saved optimizer never
         # meets a different set of trainable weights (and predicting needs none).
         model = load_keras_model(run_dir / "model.keras", compile=False)

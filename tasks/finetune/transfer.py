@@ -291,7 +291,7 @@ def finetune(
 def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
     """Train a planned fine-tuning and fill its run directory; returns (task, metrics)."""
     config, task, name, source = plan.config, plan.task, plan.name, plan.source
-    task_config, splits, parts = task.config, plan.splits, task_parts(plan.name)
+    task_config = task.config
     rate_note = "given" if config.learning_rate else f"the source's {plan.source_learning_rate:g} / 10"
     freeze_note = config.freeze + (f", all trained after {config.unfreeze_after} epochs" if config.unfreeze_after else "")
     print(

@@ -9,8 +9,13 @@ task's `TaskSpec` and imports no TensorFlow.
 from seqzoo.tasks.common.contract import MetricColumn, TaskSpec, TokenSide
 from seqzoo.tasks.common.moved_modules import forward_names
 from seqzoo.tasks.language_model import cli
-from seqzoo.tasks.language_model.architectures import LANGUAGE_MODEL_ARCHITECTURES
+from seqzoo.tasks.language_model.architectures import LANGUAGE_MODEL_ARCHITECTURES, LanguageModelArchitecture
 from seqzoo.tasks.language_model.config import LanguageModelConfig
+
+
+# Bits per character only at character level, where a token is a character.
+METRICS = (MetricColumn("perplexity", "perplexity", 3), MetricColumn("bits_per_char", "bits/char", 4),
+           MetricColumn("loss", "nats/token", 4))
 
 
 def _jobs():
@@ -21,13 +26,11 @@ def _jobs():
 
 SPEC = TaskSpec(
     name="language-model",
-    title="language model",
     config_class=LanguageModelConfig,
     architectures=LANGUAGE_MODEL_ARCHITECTURES,
     jobs=_jobs,
     cli=cli,
-    metrics=(MetricColumn("perplexity", "perplexity", 3), MetricColumn("bits_per_char", "bits/char", 4),
-             MetricColumn("loss", "nats/token", 4)),
+    metrics=METRICS,
     builtin_dataset="pydoc-topics",
     example_requests={
         "serving_default": [{"prompt": "To be, or not", "max_tokens": 40, "temperature": 0.8, "seed": 1}],
@@ -37,6 +40,7 @@ SPEC = TaskSpec(
     model_class="LanguageModel",
     token_sides={"source": TokenSide("decoder", "preprocessor")},
     gradient_probe="next-token",
+    architecture_type=LanguageModelArchitecture,  # also says `stateful` and the learning rate
 )
 
 # seqzoo 0.1's module `seqzoo.tasks.language_model` held these names.

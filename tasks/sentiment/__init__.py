@@ -22,7 +22,6 @@ def _jobs():
 
 SPEC = TaskSpec(
     name="sentiment",
-    title="sentiment",
     config_class=SentimentConfig,
     architectures=SENTIMENT_ARCHITECTURES,
     jobs=_jobs,

@@ -21,7 +21,6 @@ def _jobs():
 
 SPEC = TaskSpec(
     name="translation",
-    title="translation",
     config_class=TranslationConfig,
     architectures=TRANSLATION_ARCHITECTURES,
     jobs=_jobs,

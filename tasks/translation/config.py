@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass
-from typing import Any
 
-from seqzoo.tasks.common.config import TrainConfig, config_field
+from seqzoo.tasks.common.config import DecoderModelConfig, JSONConfig, TrainConfig, config_field
 
 
 @dataclass
@@ -38,15 +35,12 @@ class DataConfig:
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(DecoderModelConfig):
     """Size of the architecture; each architecture uses the fields that apply to it."""
 
     arch: str = config_field("bahdanau", "architecture name (see `seqzoo archs translation`)")
-    cell: str = config_field("lstm", "recurrent cell of the recurrent architectures: rnn, irnn, lstm or gru (seqzoo.zoo.cell_registry)")
-    embedding_dim: int = config_field(64, "embedding width, also the Transformer width")
     units: int = config_field(64, "recurrent units (per direction for bahdanau; Transformer: half the feed-forward width)")
     num_layers: int = config_field(1, "stacked encoder layers or Transformer blocks")
-    num_heads: int = config_field(4, "attention heads (Transformer)")
     dropout: float = config_field(0.1, "dropout on embeddings and outputs (and inside Transformers)")
     source_word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file in the source language to initialise the encoder's "
@@ -55,11 +49,10 @@ class ModelConfig:
     target_word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file in the target language to initialise the decoder's embedding from"
     )
-    freeze_embeddings: bool = config_field(False, "keep the initialised embedding(s) fixed during training")
 
 
 @dataclass
-class TranslationConfig(TrainConfig, ModelConfig, DataConfig):
+class TranslationConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
     """Everything a translation run needs, saved as `config.json`.
 
     Examples:
@@ -77,17 +70,3 @@ class TranslationConfig(TrainConfig, ModelConfig, DataConfig):
     beam_size: int = config_field(4, "beam size of evaluation, `seqzoo translate` and the export (1: greedy)")
     length_penalty: float = config_field(0.6, "GNMT length penalty alpha of beam search")
     task: str = "translation"
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TranslationConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
-        return cls(**values)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -127,7 +127,8 @@ PLUGIN_FILES = {
 
         # For the built-in sentiment task (entry point "sentiment.toy-conv"): the same
         # signature as sentiment's own table, build(config, vocabulary_size) -> encoder.
-        SENTIMENT_CONV = Architecture("Conv1D encoder from seqzoo_toy_plugin", _conv, recurrent=False)
+        SENTIMENT_CONV = Architecture("Conv1D encoder from seqzoo_toy_plugin", _conv, recurrent=False,
+                                      modules=("seqzoo_toy_plugin.layers",))  # imported before a run loads
         ''',
     "seqzoo_toy_plugin/layers.py": '''\
         import keras
@@ -482,13 +483,13 @@ class _FastConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
     task: str = "toy-python"
 
 
-def test_register_task_and_architecture_from_python(monkeypatch):
+def test_register_task_and_architecture_from_python(request):
     """`register_task` and `register_architecture` (the alternative to entry points), and
     their errors for duplicates and wrong types."""
-    monkeypatch.setattr(registry, "_TASKS", dict(registry._all_tasks()))  # undone after the test
     spec = TaskSpec(name="toy-python", title="toy", config_class=_FastConfig,
                     architectures={"gru": Architecture("a GRU", build=lambda config, size: None)}, jobs=lambda: None)
     assert registry.register_task(spec) is spec
+    request.addfinalizer(lambda: registry.unregister_task("toy-python"))
     assert registry.get_task("toy-python") is spec and registry.task_names()[-1] == "toy-python"
     registry.register_task(spec)  # the same spec again is no error
     twin = TaskSpec(name="toy-python", title="twin", config_class=_FastConfig, architectures={}, jobs=lambda: None)
@@ -522,7 +523,10 @@ def test_register_task_and_architecture_from_python(monkeypatch):
         assert args.arch == "toy-cnn"
         assert build_parser().parse_args(["archs", "toy-python"]).task == "toy-python"
     finally:
-        table.pop("toy-cnn", None)
+        registry.unregister_architecture("sentiment", "toy-cnn")
+    assert "toy-cnn" not in table
+    with pytest.raises(TypeError, match="language-model architectures are .*LanguageModelArchitecture objects"):
+        registry.register_architecture("language-model", "cnn", cnn)
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -592,13 +596,8 @@ def test_plugin_architecture_trains_for_the_sentiment_task(sentiment_run):
 
 @pytest.mark.slow
 def test_plugin_architecture_run_of_sentiment_loads_back(plugin, sentiment_run):
-    """Known contract gap: nothing imports a plug-in architecture's Keras classes before a
-    built-in task loads its run (`SentimentTask.load`), and the entry-point module must stay
-    TensorFlow-free, so the plug-in's `ConvEncoder` is unknown when `model.keras` loads.
-    This test passes once the contract closes the gap; any other failure is a real one."""
+    """The architecture's `modules` (the plug-in's layers) are imported before a built-in
+    task loads its run, so the plug-in's `ConvEncoder` is known when `model.keras` loads."""
     run, _ = sentiment_run
-    result = seqzoo(plugin, "evaluate", run, "--json", cwd=run.parent, ok=False)
-    if result.returncode != 0:
-        assert "'ConvEncoder'" in result.stderr, result.stderr
-        pytest.xfail("a plug-in's custom Keras layer is not imported before SentimentTask.load")
+    result = seqzoo(plugin, "evaluate", run, "--json", cwd=run.parent)
     assert 0.0 <= json.loads(result.stdout)["accuracy"] <= 1.0
