@@ -18,15 +18,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import typing
 
 from seqzoo.tasks.common.config import config_fields, field_groups
 
 _TYPES = {"str": str, "int": int, "float": float}
 
 
-def _flag_type(annotation: str):
+def _flag_type(annotation):
+    """`int`, `float` or `str` for a field annotated so (`X | None` too), as a string (a
+    module with `from __future__ import annotations`) or as the type itself."""
+    if not isinstance(annotation, str):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+        annotation = options[0].__name__
     base = annotation.replace(" | None", "").strip()
-    return _TYPES[base]
+    if base not in _TYPES and base != "bool":
+        raise TypeError(f"a config field must be str, int, float or bool (or X | None), not {annotation}.")
+    return bool if base == "bool" else _TYPES[base]
 
 
 def add_config_flags(parser: argparse.ArgumentParser, config_class: type, only: set[str] | None = None,
@@ -47,7 +55,7 @@ def add_config_flags(parser: argparse.ArgumentParser, config_class: type, only: 
         flag = "--" + field.name.replace("_", "-")
         help_text = field.metadata.get("help", "")
         default = getattr(defaults, field.name)
-        if field.type == "bool":
+        if _flag_type(field.type) is bool:
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
                 help=f"{help_text} (default: {default})",

@@ -67,7 +67,8 @@ def model_card(
         "card_format_version": CARD_FORMAT_VERSION,
         "task": task,
         "architecture": {"name": settings.get("arch"), "description": architecture},
-        "data": settings.get("data") or f"{spec.builtin_dataset or '?'} (built-in)",
+        "data": settings.get("data") or (f"{spec.builtin_dataset} (built-in)" if spec.builtin_dataset
+                                         else "the task's own generated data"),
         "vocabulary_sizes": {name: int(size) for name, size in vocabulary_sizes.items()},
         "metrics": {},
         "training_config": settings,

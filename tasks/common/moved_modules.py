@@ -103,7 +103,7 @@ def forward_names(package: str, names: dict[str, str]):
 
     Examples:
 
-    >>> __getattr__ = forward_names("seqzoo.tasks.compare", {"parse_budget": "runner"})
+    >>> __getattr__ = forward_names("seqzoo.tasks.compare", {"parse_budget": "budget"})
     >>> __getattr__("parse_budget")("90s")
     90.0
     """

@@ -124,7 +124,7 @@ PATH_FIELDS = (
 def write_marker(folder: str | os.PathLike, kind: str, complete: bool = False) -> None:
     """Say that `folder` is seqzoo's output of `kind`; a complete one also lists the
     top-level names seqzoo wrote, so that `--overwrite` can tell what else is there."""
-    from seqzoo.tasks.common.run_directory import atomic_write_json
+    from seqzoo.tasks.common.atomic_files import atomic_write_json
     from seqzoo.tasks.common.versions import seqzoo_version
 
     if kind not in KINDS:
@@ -373,7 +373,7 @@ def run_status(run_dir: str | os.PathLike, info: dict | None = None) -> str:
 
 def set_run_status(run_dir: str | os.PathLike, status: str) -> None:
     """Write `status` into `run.json` (atomically), keeping the rest of it."""
-    from seqzoo.tasks.common.run_directory import atomic_write_json
+    from seqzoo.tasks.common.atomic_files import atomic_write_json
 
     if status not in (FINISHED, UNFINISHED):
         raise ValueError(f"status must be {FINISHED!r} or {UNFINISHED!r}, got {status!r}")

@@ -4,8 +4,9 @@ Layout (see README): `config.json`, `run.json` (versions), `vocabulary.txt` and
 `preprocessor.json`, `labels.txt`, `model.keras`, `metrics.json`, `history.csv`,
 `learning_curves.png`, `logs/` (TensorBoard) and `checkpoints/`.
 
-Files are written atomically (a temporary file in the same folder, then
-`os.replace`), so an interrupted run never leaves a half-written file behind.
+Files are written atomically and durably by `seqzoo.tasks.common.atomic_files` (whose
+`atomic_write_text`, `atomic_write_json` and `read_json` are importable from here too),
+so an interrupted run never leaves a half-written file behind.
 """
 
 from __future__ import annotations
@@ -13,49 +14,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from seqzoo.tasks.common.atomic_files import atomic_write_json, atomic_write_text, read_json
 from seqzoo.tasks.common.errors import UsageError
+
+__all__ = [
+    "RUN_FORMAT_VERSION", "atomic_write_json", "atomic_write_text", "create_run_directory", "default_run_directory",
+    "read_config", "read_json", "read_run_info", "write_run_info",
+]
 
 # Bumped when a run directory written by this version cannot be read by older ones.
 RUN_FORMAT_VERSION = 1
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: str | os.PathLike, value: Any) -> None:
-    atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True, default=_jsonable) + "\n")
-
-
-def _jsonable(value: Any) -> Any:
-    # NumPy scalars and arrays in metrics.
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def read_json(path: str | os.PathLike) -> Any:
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file; is {path.parent} a seqzoo run directory?") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}, line {error.lineno}: not valid JSON ({error.msg}).") from None
 
 
 def create_run_directory(

@@ -13,7 +13,7 @@ _OWN_FIELDS = {"arch", "time_budget"}
 
 
 def _budget(text: str) -> float:
-    from seqzoo.tasks.compare.runner import parse_budget
+    from seqzoo.tasks.compare.budget import parse_budget
     from seqzoo.tasks.common.errors import UsageError
 
     try:
@@ -64,7 +64,8 @@ def add_commands(commands) -> None:
 
 def command_compare(args) -> int:
     from seqzoo.tasks.common.cli_support import config_from_args
-    from seqzoo.tasks.compare.runner import UNLIMITED_EPOCHS, Comparison, architecture_names, parse_archs
+    from seqzoo.tasks.compare.budget import UNLIMITED_EPOCHS
+    from seqzoo.tasks.compare.runner import Comparison, architecture_names, parse_archs
     from seqzoo.tasks.registry import get_task
 
     config = config_from_args(get_task(args.task).config_class, args)

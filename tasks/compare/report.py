@@ -14,7 +14,7 @@ import re
 import statistics
 from pathlib import Path
 
-from seqzoo.tasks.compare.runner import UNLIMITED_EPOCHS
+from seqzoo.tasks.compare.budget import UNLIMITED_EPOCHS
 from seqzoo.tasks.common.plots import NOT_PLOTTED, pyplot, save_figure
 from seqzoo.tasks.common.run_directory import atomic_write_text, read_json
 from seqzoo.tasks.registry import get_task

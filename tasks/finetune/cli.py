@@ -7,7 +7,7 @@ from seqzoo.tasks.finetune.config import FinetuneConfig
 
 def add_commands(commands) -> None:
     # cli imports this module, so its helper is imported when the parser is built.
-    from seqzoo.tasks.cli import add_config_flags
+    from seqzoo.tasks.common.cli_support import add_config_flags
 
     parser = commands.add_parser(
         "finetune", help="fine-tune a run on new data into a new run directory (the source is never changed)"
@@ -21,7 +21,7 @@ def add_commands(commands) -> None:
 
 
 def command_finetune(args) -> int:
-    from seqzoo.tasks.cli import config_from_args
+    from seqzoo.tasks.common.cli_support import config_from_args
     from seqzoo.tasks.finetune.transfer import finetune
 
     config = config_from_args(FinetuneConfig, args)

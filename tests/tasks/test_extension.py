@@ -5,8 +5,9 @@ The plug-in is written into a temporary folder as a package (`seqzoo_toy_plugin/
 an installed distribution's metadata (`seqzoo_toy_plugin-0.1.dist-info/`, with
 `entry_points.txt`), which `importlib.metadata` finds when the folder is on PYTHONPATH,
 just as it finds a `pip install`ed package. Its task, "toy-majority", classifies
-sequences of the tokens `a` and `b` by the more frequent one. The commands run in
-subprocesses, as a user would run them. `docs/adding-a-task.md` and
+sequences of the tokens `a` and `b` by the more frequent one; its task class subclasses
+`seqzoo.tasks.common.task.Task`, which saves, loads, fits and exports it. The commands
+run in subprocesses, as a user would run them. `docs/adding-a-task.md` and
 `docs/adding-an-architecture.md` walk through the same files.
 """
 
@@ -26,6 +27,8 @@ from seqzoo.tasks import registry
 from seqzoo.tasks.common.config import DataConfig, JSONConfig, ModelConfig, TrainConfig
 from seqzoo.tasks.common.contract import Architecture, TaskSpec
 from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.model_card import read_model_card
+from seqzoo.tasks.common.output_dirs import MARKER, output_kind
 
 PLUGIN = "seqzoo_toy_plugin"
 TASK = "toy-majority"
@@ -121,7 +124,7 @@ PLUGIN_FILES = {
 
         TOY_ARCHITECTURES = {
             "conv": Architecture("the plug-in's ConvEncoder: embedding, Conv1D, masked mean", _conv,
-                                 recurrent=False),
+                                 recurrent=False, modules=("seqzoo_toy_plugin.layers",)),
             "gru": Architecture("GRU from seqzoo.zoo", _gru),
         }
 
@@ -190,32 +193,21 @@ PLUGIN_FILES = {
             return [index.get(token, 1) for token in text.lower().split()]
         ''',
     "seqzoo_toy_plugin/task.py": '''\
-        import shutil
-        from pathlib import Path
-
         import keras
         import numpy as np
         import tensorflow as tf
 
-        from seqzoo.tasks.common import recipe
-        from seqzoo.tasks.common.errors import UsageError
-        from seqzoo.tasks.common.model_files import load_keras_model
-        from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
+        from seqzoo.tasks.common.task import Task
         from seqzoo.zoo import SequenceClassifier
         from seqzoo_toy_plugin import SPEC
-        from seqzoo_toy_plugin import layers  # noqa: F401  (registers ConvEncoder before a model is loaded)
-        from seqzoo_toy_plugin.config import MajorityConfig
         from seqzoo_toy_plugin.data import LABELS, VOCABULARY, token_ids
 
 
-        class MajorityTask:
-            """build / fit / evaluate / predict / save / load / export, as TaskJobs expects."""
+        class MajorityTask(Task):
+            """The toy's model and data; `Task` saves, loads, compiles, fits and exports it."""
 
-            def __init__(self, config, model):
-                self.config = config
-                self.model = model
-                self.label_names = list(LABELS)
-                self.word_vector_coverage = None  # read by TaskJobs.train_run
+            spec = SPEC
+            preprocessor_folders = {}  # a fixed vocabulary (data.py): nothing learned, nothing to save
 
             @classmethod
             def build(cls, config, train):
@@ -238,15 +230,8 @@ PLUGIN_FILES = {
                     dataset = dataset.shuffle(len(labels), seed=self.config.seed)
                 return dataset.batch(self.config.batch_size)
 
-            def fit(self, train, valid, run_dir=None, epochs=None, verbose="auto"):
-                self.model.compile(
-                    optimizer=recipe.make_optimizer(self.config.learning_rate, self.config.clipnorm),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
-                )
-                return recipe.fit_datasets(
-                    self.model, self.dataset(train, shuffle=True), self.dataset(valid), run_dir,
-                    self.config.patience, epochs or self.config.epochs, verbose, self.config.time_budget,
-                )
+            def compile_options(self):
+                return {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True), "metrics": ["accuracy"]}
 
             def predict_probabilities(self, texts):
                 return tf.nn.softmax(self.model(self.encode(texts), training=False)).numpy()
@@ -261,33 +246,16 @@ PLUGIN_FILES = {
                 correct = [LABELS[p] == label for p, label in zip(predicted, data.labels)]
                 return {"accuracy": round(sum(correct) / len(correct), 4), "examples": len(correct)}
 
-            def save(self, run_dir):
-                run_dir = Path(run_dir)
-                run_dir.mkdir(parents=True, exist_ok=True)
-                write_run_info(run_dir, SPEC.name)  # run.json: `seqzoo evaluate/export` find the task by it
-                atomic_write_text(run_dir / "config.json", self.config.to_json() + "\\n")
-                atomic_write_text(run_dir / "vocabulary.txt", "".join(t + "\\n" for t in VOCABULARY))
-                atomic_write_text(run_dir / "labels.txt", "".join(t + "\\n" for t in LABELS))
-                temporary = run_dir / ".model.keras.tmp.keras"
-                self.model.save(temporary)
-                temporary.replace(run_dir / "model.keras")
-
-            @classmethod
-            def load(cls, run_dir):
-                run_dir = Path(run_dir)
-                read_run_info(run_dir, SPEC.name)
-                config = read_config(run_dir, MajorityConfig)
-                return cls(config, load_keras_model(run_dir / "model.keras", compile=False))
-
-            def export(self, export_dir, overwrite=False):
-                export_dir = Path(export_dir)
-                if export_dir.exists():
-                    if not overwrite:
-                        raise UsageError(f"{export_dir} already exists; pass --overwrite to replace it.")
-                    shutil.rmtree(export_dir)
+            def servable(self):
                 server = MajorityServer(self.model, self.config.max_length)
-                tf.saved_model.save(server, str(export_dir), signatures={"serving_default": server.serve})
-                return export_dir
+                return server, {"serving_default": server.serve}
+
+            # For the model card (without them it lists no vocabulary and no labels).
+            def vocabulary_sizes(self):
+                return {"vocabulary": len(VOCABULARY)}
+
+            def card_labels(self):
+                return list(LABELS)
 
 
         class MajorityServer(tf.Module):
@@ -314,8 +282,6 @@ PLUGIN_FILES = {
                         "probabilities": probabilities}
         ''',
     "seqzoo_toy_plugin/jobs.py": '''\
-        from pathlib import Path
-
         import numpy as np
 
         from seqzoo.data.readers import read_labelled_texts
@@ -476,6 +442,53 @@ def test_a_broken_plugin_is_reported_and_skipped(plugin, tmp_path):
     assert len(errors.strip().splitlines()) == 5, errors
 
 
+def test_a_plugin_whose_commands_clash_is_skipped_with_one_line(plugin, tmp_path):
+    """A plug-in task whose `add_commands` fails (here: a `predict` command, which is
+    sentiment's) loses its commands, with one line on stderr; every other command stays."""
+    clash = write_plugin(tmp_path / "clash", {
+        "clash_plugin-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: clash-plugin\nVersion: 0.1\n",
+        "clash_plugin-0.1.dist-info/entry_points.txt": "[seqzoo.tasks]\ntoy-clash = clash_plugin:SPEC\n",
+        "clash_plugin/__init__.py": textwrap.dedent("""\
+            from __future__ import annotations
+
+            from dataclasses import dataclass
+
+            from seqzoo.tasks.common.config import DataConfig, JSONConfig, ModelConfig, TrainConfig
+            from seqzoo.tasks.common.contract import Architecture, TaskSpec
+            from clash_plugin import cli
+
+
+            @dataclass
+            class ClashConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
+                \"\"\"A task whose command clashes with sentiment's.\"\"\"
+
+                arch: str = "gru"
+                task: str = "toy-clash"
+
+
+            SPEC = TaskSpec(name="toy-clash", config_class=ClashConfig,
+                            architectures={"gru": Architecture("a GRU", build=print)}, jobs=lambda: None, cli=cli)
+            """),
+        "clash_plugin/cli.py": textwrap.dedent("""\
+            def add_evaluate_flags(parser):
+                pass
+
+
+            def add_commands(commands):
+                commands.add_parser("predict", help="clashes with sentiment's predict")
+            """),
+    })
+    result = subprocess.run([sys.executable, "-m", "seqzoo.tasks.cli", "--help"], cwd=tmp_path,
+                            env=plugin_env(plugin, clash), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ("seqzoo: skipped the commands of task 'toy-clash' (a plug-in): "
+                                     "argument COMMAND: conflicting subparser: predict"), result.stderr
+    commands = result.stdout
+    assert "classify texts with a sentiment run directory" in commands  # sentiment's predict, untouched
+    assert "clashes with sentiment's predict" not in commands
+    assert "predict-majority" in commands and "export" in commands  # the other plug-in's and seqzoo's own
+
+
 @dataclass
 class _FastConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
     """A task registered from Python."""
@@ -550,6 +563,19 @@ def test_plugin_task_trains_evaluates_predicts_exports_and_compares(plugin, tmp_
 
     export = tmp_path / "export"
     seqzoo(plugin, "export", run, "--out", export, cwd=tmp_path)
+    # `Task.export` saved it through save_servable: marked as seqzoo's, with a model card.
+    assert (run / MARKER).is_file() and output_kind(run) == "run"
+    assert (export / MARKER).is_file() and output_kind(export) == "export"
+    card = read_model_card(export)
+    assert (card["task"], card["architecture"]["name"], card["labels"]) == (TASK, "conv", ["a", "b"]), card
+    assert card["vocabulary_sizes"] == {"vocabulary": 4} and card["metrics"]["accuracy"] == metrics["accuracy"]
+    assert (export / "MODEL_CARD.md").is_file()
+    refused = seqzoo(plugin, "export", run, "--out", export, cwd=tmp_path, ok=False)
+    assert refused.returncode == 2 and "already exists; pass --overwrite to replace it" in refused.stderr
+    before = export.stat().st_ino
+    seqzoo(plugin, "export", run, "--out", export, "--overwrite", cwd=tmp_path)
+    assert export.stat().st_ino != before and output_kind(export) == "export"  # a new folder swapped in
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".export")) == []  # no staging left
     serve = textwrap.dedent(f"""
         import json, sys
         import tensorflow as tf

@@ -72,6 +72,57 @@ def test_task_folders_do_not_import_each_other():
     assert not offenders, offenders
 
 
+def _module_graph() -> dict[str, set[str]]:
+    """seqzoo module -> the seqzoo modules it imports, imports inside functions included."""
+    roots = {"zoo": "seqzoo.zoo", "tasks": "seqzoo.tasks", "data": "seqzoo.data"}
+    files = {}
+    for root, package in roots.items():
+        for path in (REPOSITORY / root).rglob("*.py"):
+            parts = path.relative_to(REPOSITORY / root).with_suffix("").parts
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+            files[".".join((package, *parts))] = path
+    graph = {}
+    for name, path in files.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in files else node.module
+                          for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        # A submodule importing its own package is how Python runs it anyway.
+        graph[name] = {m for m in found if m in files and m != name and not name.startswith(m + ".")}
+    return graph
+
+
+def test_no_import_cycles_even_through_imports_inside_functions():
+    graph, state, stack, cycles = _module_graph(), {}, [], []
+
+    def visit(module):
+        state[module] = "open"
+        stack.append(module)
+        for other in sorted(graph[module]):
+            if state.get(other) == "open":
+                cycles.append(" -> ".join(stack[stack.index(other):] + [other]))
+            elif other not in state:
+                visit(other)
+        stack.pop()
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    assert not cycles, cycles
+
+
+def test_zoo_and_data_never_import_each_other_or_tasks():
+    graph = _module_graph()
+    crossing = [f"{m} -> {o}" for m, imports in graph.items() for o in imports
+                if (m.startswith("seqzoo.zoo") and not o.startswith("seqzoo.zoo"))
+                or (m.startswith("seqzoo.data") and not o.startswith("seqzoo.data"))]
+    assert not crossing, crossing
+
+
 def test_no_module_imports_a_private_name_of_another():
     offenders = []
     for root in ("tasks", "zoo", "data"):
@@ -143,6 +194,7 @@ def test_every_task_class_saves_loads_fits_and_exports_through_the_shared_base()
 @pytest.mark.parametrize("module", [
     "seqzoo.tasks.registry", "seqzoo.tasks.common.contract", "seqzoo.tasks.common.jobs", "seqzoo.tasks.common.task",
     "seqzoo.tasks.common.cli_support", "seqzoo.tasks.common.moved_modules", "seqzoo.tasks.common.length_buckets",
+    "seqzoo.tasks.common.atomic_files",
     "seqzoo.tasks.sentiment.architectures", "seqzoo.tasks.translation.architectures",
     "seqzoo.tasks.translation.jobs",
 ])

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from seqzoo.tasks.cli import main
-from seqzoo.tasks.compare.runner import parse_budget
+from seqzoo.tasks.compare.budget import parse_budget
 from seqzoo.tasks.compare.report import format_number, metric_columns
 from seqzoo.tasks.common.errors import UsageError
 
@@ -283,7 +283,7 @@ def test_doctests_of_the_compare_modules():
     import doctest
     import importlib
 
-    for name in ("compare.runner", "compare.report", "compare.worker"):
+    for name in ("compare.budget", "compare.runner", "compare.report", "compare.worker"):
         result = doctest.testmod(importlib.import_module(f"seqzoo.tasks.{name}"), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, name
 
