@@ -20,7 +20,7 @@ Each image has two reference captions, which name the digits in reading order:
 follows it), so a caption's word order follows the image from left to right, and a model that
 attends to image regions has something to find (the attention of the word "four" should
 sit on the last digit). The vocabulary has 14 words; a caption that ignores the image
-cannot do better than guessing digits (see the captioning README section for the BLEU
+cannot do better than guessing digits (see docs/tasks/captioning.md for the BLEU
 of the most frequent caption).
 
 Examples:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import importlib
 
-from seqzoo.tasks.common import moved_modules
+from seqzoo.tasks import legacy_paths
 
-moved_modules.install()  # seqzoo 0.1's flat module paths (seqzoo.tasks.sentiment_job, ...) still import
+legacy_paths.install()  # seqzoo 0.1's flat module paths (seqzoo.tasks.sentiment_job, ...) still import
 
 # public name -> module that defines it
 _EXPORTS = {

@@ -10,7 +10,7 @@ from seqzoo.tasks.captioning import cli
 from seqzoo.tasks.captioning.architectures import CAPTIONING_ARCHITECTURES
 from seqzoo.tasks.captioning.config import CaptioningConfig
 from seqzoo.tasks.common.contract import MetricColumn, TaskSpec, TokenSide
-from seqzoo.tasks.common.moved_modules import forward_names
+from seqzoo.tasks.legacy_paths import forward_names
 
 
 def _jobs():

@@ -6,9 +6,6 @@ caption decoder trains.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks.common.finetune_parts import TaskParts, VocabularySlot, sublayers
 
 
@@ -17,6 +14,17 @@ def _flat_captions(data) -> list[str]:
 
 
 class CaptioningParts(TaskParts):
+    """What fine-tuning needs of the captioning template: the caption decoder's vocabulary;
+    `--freeze encoder` freezes the image side.
+
+    Examples:
+
+    >>> from seqzoo.tasks.registry import get_task
+    >>> parts = get_task("captioning").jobs().finetune_parts()
+    >>> [slot.name for slot in parts.slots(None)]
+    ['caption']
+    """
+
     def slots(self, task) -> list[VocabularySlot]:
         return [VocabularySlot("caption", "preprocessor", ("decoder",), _flat_captions)]
 
@@ -27,8 +35,3 @@ class CaptioningParts(TaskParts):
         from seqzoo.tasks.captioning.task import CaptioningTask
 
         return CaptioningTask(config, preprocessors["caption"], model)
-
-    def from_files(self, config, folder: Path, model):
-        from seqzoo.tasks.captioning.task import CaptioningTask
-
-        return CaptioningTask(config, TextPreprocessor.load(folder / "captions"), model)

@@ -42,13 +42,10 @@ class DataConfig:
     """Where the examples come from and how text becomes token ids."""
 
     data: str | None = config_field(
-        None, "training data: a .csv/.tsv/.jsonl file, a folder with one subfolder "
-        "per class, or the name of a built-in data set (default: the task's built-in one)"
+        None, "training data: a file, or the name of a built-in data set (default: the task's built-in one)"
     )
     valid: str | None = config_field(None, "separate validation file (otherwise split off --data)")
     test: str | None = config_field(None, "separate test file (otherwise split off --data)")
-    text_column: str = config_field("text", "column holding the text")
-    label_column: str = config_field("label", "column holding the label")
     encoding: str = config_field("utf-8", "text encoding of the data files, e.g. cp1252")
     valid_fraction: float = config_field(0.1, "fraction held out for validation when one file is given")
     test_fraction: float = config_field(0.1, "fraction held out for testing when one file is given")
@@ -61,10 +58,10 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """Size of the architecture; each architecture uses the fields that apply to it."""
+    """Size of the architecture; each architecture uses the fields that apply to it. A
+    task's config gives `arch` its default architecture."""
 
-    arch: str = config_field("bilstm", "architecture name (see `seqzoo archs TASK`)")
-    embedding: str = config_field("learned", "input embedding", choices=("learned", "one-hot"))
+    arch: str = config_field("", "architecture name (see `seqzoo archs`)")
     word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file to initialise the learned embedding from"
     )
@@ -73,9 +70,6 @@ class ModelConfig:
     units: int = config_field(128, "recurrent units per direction (Transformer: half the feed-forward width)")
     num_layers: int = config_field(1, "stacked recurrent layers or Transformer blocks")
     num_heads: int = config_field(4, "attention heads (Transformer)")
-    pooling: str = config_field(
-        "last", "how the sequence becomes one vector", choices=("last", "attention", "mean")
-    )
     dropout: float = config_field(0.2, "dropout on the inputs of each recurrent layer, before the classifier, and inside Transformers")
 
 

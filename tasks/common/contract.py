@@ -170,6 +170,13 @@ class TaskSpec:
             stream), or None when the tool does not apply.
         architecture_type: the class every line of the table is an instance of (a task
             whose recipe reads more than `Architecture` holds declares its subclass).
+
+    Examples:
+
+    >>> from seqzoo.tasks.registry import get_task
+    >>> spec = get_task("language-model")
+    >>> spec.title, spec.architecture("gru").recurrent, [m.key for m in spec.metrics][:2]
+    ('language model', True, ['perplexity', 'bits_per_char'])
     """
 
     name: str

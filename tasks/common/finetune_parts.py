@@ -57,10 +57,6 @@ class TaskParts:
     def config_class(self) -> type:
         return self.jobs.spec.config_class
 
-    def job_module(self):
-        """The task's jobs (train, evaluate, print metrics)."""
-        return self.jobs
-
     def load_splits(self, config) -> dict:
         return self.jobs.load_splits(config)
 
@@ -73,10 +69,16 @@ class TaskParts:
     def encoder_layers(self, model) -> list:
         return [model.encoder]
 
+    def from_files(self, config, folder, model):
+        """The task object of a bare `.keras` model and the folder holding its
+        vocabularies (laid out as in a run directory)."""
+        task_class = self.jobs.task_class
+        return task_class.from_files(config, folder, model, task_class.load_preprocessors(folder, config))
+
     def labels(self, task, splits, new_labels: bool):
         """(label names, new number of classes or None, attribute of a fresh head or None)."""
         if new_labels:
-            raise UsageError(f"--new-labels is for sentiment runs; this is a {self.name} run.")
+            raise UsageError(f"--new-labels is for classifiers (tasks with labels); this is a {self.name} run.")
         return None, None, None
 
 

@@ -79,6 +79,13 @@ class TaskJobs:
 
     Args:
         spec: the task's `TaskSpec` (name, title, architecture table).
+
+    Examples:
+
+    >>> from seqzoo.tasks.registry import get_task
+    >>> jobs = get_task("translation").jobs()
+    >>> jobs.task_class.__name__, jobs.evaluate_overrides[:2]
+    ('TranslationTask', ('source_column', 'target_column'))
     """
 
     evaluate_overrides: tuple[str, ...] = ("encoding",)

@@ -25,6 +25,8 @@ def load_keras_model(path: str | Path, compile: bool = True):
     """
     import keras
 
+    import seqzoo.zoo  # noqa: F401  registers seqzoo's layers and models with Keras
+
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such model file; is {path.parent} a complete run directory?")

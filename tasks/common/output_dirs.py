@@ -362,13 +362,18 @@ def _raw_run_info(run_dir: Path) -> dict:
 
 
 def run_status(run_dir: str | os.PathLike, info: dict | None = None) -> str:
-    """FINISHED or UNFINISHED: `run.json`'s status, or for a run made before statuses
-    existed, FINISHED when it has `metrics.json`."""
+    """FINISHED or UNFINISHED: `run.json`'s status. A run made before statuses existed
+    is FINISHED when it has `metrics.json`, or when it holds no trace of a training job
+    at all (a model saved from Python with `task.save`); a `seqzoo train` that was killed
+    left its TensorBoard logs, history or checkpoints but no metrics, and is UNFINISHED."""
     run_dir = Path(run_dir)
     info = _raw_run_info(run_dir) if info is None else info
     if "status" in info:
         return FINISHED if info["status"] == FINISHED else UNFINISHED
-    return FINISHED if (run_dir / "metrics.json").is_file() else UNFINISHED
+    if (run_dir / "metrics.json").is_file():
+        return FINISHED
+    trained_here = any((run_dir / name).exists() for name in ("logs", "history.csv", "checkpoints"))
+    return UNFINISHED if trained_here or info.get("format_version") is None else FINISHED
 
 
 def set_run_status(run_dir: str | os.PathLike, status: str) -> None:

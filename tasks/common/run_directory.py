@@ -1,6 +1,6 @@
 """Run directories: one folder holds everything a run made.
 
-Layout (see README): `config.json`, `run.json` (versions), `vocabulary.txt` and
+Layout (see docs/reference/run-directory.md): `config.json`, `run.json` (versions), `vocabulary.txt` and
 `preprocessor.json`, `labels.txt`, `model.keras`, `metrics.json`, `history.csv`,
 `learning_curves.png`, `logs/` (TensorBoard) and `checkpoints/`.
 

@@ -5,7 +5,7 @@ run, results.json), `worker.py` (one run in a child process), `report.py` (repor
 report.html and plots). It reaches tasks only through `seqzoo.tasks.registry`.
 """
 
-from seqzoo.tasks.common.moved_modules import forward_names
+from seqzoo.tasks.legacy_paths import forward_names
 
 # seqzoo 0.1's module `seqzoo.tasks.compare` held these names.
 __getattr__ = forward_names(__name__, {

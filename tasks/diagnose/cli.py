@@ -6,7 +6,7 @@ from seqzoo.tasks.registry import all_tasks
 
 # Training steps before --archs models are measured. The textbook contrast (the Elman
 # RNN's gradient vanishes, the LSTM's does not) is a property of trained weights: at
-# Keras' initialisation it is reversed (README, "Diagnosing gradients and gates").
+# Keras' initialisation it is reversed (docs/tools/diagnose.md).
 DEFAULT_TRAIN_STEPS = 300
 
 

@@ -7,7 +7,7 @@ plan and the job), `vocabulary.py` (keep / extend / rebuild), `weight_transfer.p
 fine-tuning asks of every task, through the task contract).
 """
 
-from seqzoo.tasks.common.moved_modules import forward_names
+from seqzoo.tasks.legacy_paths import forward_names
 
 # seqzoo 0.1's module `seqzoo.tasks.finetune` held these names; `finetune(...)` is the Python API.
 __getattr__ = forward_names(__name__, {

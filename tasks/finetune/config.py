@@ -50,7 +50,7 @@ class TrainConfig:
         False, "sentiment: learn the new data's label set with a new classification head (encoder kept)"
     )
     freeze: str = config_field(
-        "none", "weights kept fixed: the token embeddings, or the whole encoder (see README)",
+        "none", "weights kept fixed: the token embeddings, or the whole encoder (see docs/tools/finetune.md)",
         choices=FREEZE_CHOICES,
     )
     unfreeze_after: int | None = config_field(None, "train everything after this many frozen epochs")

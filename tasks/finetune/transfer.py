@@ -1,7 +1,7 @@
 """Fine-tuning: a trained run, new data, a new run directory; the source is only read.
 
 `finetune` loads a run directory (or a `.keras` file and its vocabulary folder), applies
-the vocabulary policy (keep / extend / rebuild, see `finetune_vocabulary`), replaces the
+the vocabulary policy (keep / extend / rebuild, see `vocabulary.py`), replaces the
 classification head for a new label set, freezes what was asked, trains at a lower
 learning rate and writes a run directory that `evaluate`, `predict`, `export` and
 `finetune` read like any other. `finetune.json` there records where it came from.
@@ -76,7 +76,7 @@ def load_source(source: str | Path, vocabulary: str | Path | None = None):
     name = read_run_info(path).get("task")
     if name not in task_names():
         raise UsageError(f"{path} holds a {name!r} run, which this seqzoo cannot fine-tune.")
-    return name, task_parts(name).job_module().load_task(path)
+    return name, task_parts(name).jobs.load_task(path)
 
 
 def finetune_inputs(source: str | Path, config: FinetuneConfig) -> list:
@@ -382,7 +382,7 @@ def _train_plan(plan: FinetunePlan, run_dir: Path, verbose):
         metrics["forgetting"] = {"data": config.forgetting, "source_model": old_before,
                                  "fine_tuned": parts.evaluate(task, plan.old_test)}
     atomic_write_json(run_dir / "metrics.json", metrics)
-    jobs = parts.job_module()
+    jobs = parts.jobs
     if before is not None:
         jobs.print_metrics(dict(before, split="before fine-tuning"))
     jobs.print_metrics(metrics)

@@ -3,7 +3,7 @@
 `cli.py` (the command, no TensorFlow) and `report.py` (what it reads and prints).
 """
 
-from seqzoo.tasks.common.moved_modules import forward_names
+from seqzoo.tasks.legacy_paths import forward_names
 
 # seqzoo 0.1's module `seqzoo.tasks.inspection` held these names.
 __getattr__ = forward_names(__name__, {

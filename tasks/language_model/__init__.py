@@ -7,7 +7,7 @@ task's `TaskSpec` and imports no TensorFlow.
 """
 
 from seqzoo.tasks.common.contract import MetricColumn, TaskSpec, TokenSide
-from seqzoo.tasks.common.moved_modules import forward_names
+from seqzoo.tasks.legacy_paths import forward_names
 from seqzoo.tasks.language_model import cli
 from seqzoo.tasks.language_model.architectures import LANGUAGE_MODEL_ARCHITECTURES, LanguageModelArchitecture
 from seqzoo.tasks.language_model.config import LanguageModelConfig
@@ -46,5 +46,6 @@ SPEC = TaskSpec(
 # seqzoo 0.1's module `seqzoo.tasks.language_model` held these names.
 __getattr__ = forward_names(__name__, {
     "LanguageModelTask": "task", "TASK": "task",
-    "Architecture": "architectures", "LanguageModelArchitecture": "architectures", "get_architecture": "architectures",
+    "Architecture": ("architectures", "LanguageModelArchitecture"),
+    "LanguageModelArchitecture": "architectures", "get_architecture": "architectures",
 })

@@ -7,13 +7,21 @@ frozen with it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks.common.finetune_parts import TaskParts, VocabularySlot, sublayers
 
 
 class LanguageModelParts(TaskParts):
+    """What fine-tuning needs of the language-model template: the decoder's vocabulary;
+    `--freeze encoder` freezes all but the output layer.
+
+    Examples:
+
+    >>> from seqzoo.tasks.registry import get_task
+    >>> parts = get_task("language-model").jobs().finetune_parts()
+    >>> [slot.name for slot in parts.slots(None)]
+    ['text']
+    """
+
     def slots(self, task) -> list[VocabularySlot]:
         return [VocabularySlot("text", "preprocessor", ("decoder",), lambda text: text.splitlines(True))]
 
@@ -26,8 +34,3 @@ class LanguageModelParts(TaskParts):
         from seqzoo.tasks.language_model.task import LanguageModelTask
 
         return LanguageModelTask(config, preprocessors["text"], model)
-
-    def from_files(self, config, folder: Path, model):
-        from seqzoo.tasks.language_model.task import LanguageModelTask
-
-        return LanguageModelTask(config, TextPreprocessor.load(folder), model)

@@ -129,6 +129,13 @@ JOBS = LanguageModelJobs(SPEC)
 train_run = JOBS.train_run
 evaluate_run = JOBS.evaluate_run
 load_task = JOBS.load_task
-load_splits = JOBS.load_splits
+
+
+def load_splits(config: LanguageModelConfig) -> tuple[dict[str, str], str]:
+    """seqzoo 0.1's form: `(splits, the data's name)` (`JOBS.load_splits` gives a `Splits`)."""
+    splits = JOBS.load_splits(config)
+    return dict(splits), splits.source
+
+
 architecture_rows = JOBS.architecture_rows
 print_metrics = JOBS.print_metrics

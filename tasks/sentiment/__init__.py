@@ -8,7 +8,7 @@ TensorFlow.
 """
 
 from seqzoo.tasks.common.contract import ByLength, MetricColumn, TaskSpec, TokenSide
-from seqzoo.tasks.common.moved_modules import forward_names
+from seqzoo.tasks.legacy_paths import forward_names
 from seqzoo.tasks.sentiment import cli
 from seqzoo.tasks.sentiment.architectures import SENTIMENT_ARCHITECTURES
 from seqzoo.tasks.sentiment.config import SentimentConfig

@@ -4,11 +4,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import DataConfig, JSONConfig, ModelConfig, TrainConfig
+from seqzoo.tasks.common.config import DataConfig, JSONConfig, ModelConfig, TrainConfig, config_field
 
 
 @dataclass
-class SentimentConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
+class SentimentData(DataConfig):
+    """Where the labelled texts come from."""
+
+    group_title = "data"
+
+    data: str | None = config_field(
+        None, "training data: a .csv/.tsv/.jsonl file, a folder with one subfolder "
+        "per class, or the name of a built-in data set (default: negation-reviews)"
+    )
+    text_column: str = config_field("text", "column holding the text")
+    label_column: str = config_field("label", "column holding the label")
+
+
+@dataclass
+class SentimentModel(ModelConfig):
+    """The classifier: encoder architecture, input embedding and pooling."""
+
+    group_title = "model"
+
+    arch: str = config_field("bilstm", "architecture name (see `seqzoo archs sentiment`)")
+    embedding: str = config_field("learned", "input embedding", choices=("learned", "one-hot"))
+    pooling: str = config_field(
+        "last", "how the sequence becomes one vector", choices=("last", "attention", "mean")
+    )
+
+
+@dataclass
+class SentimentConfig(JSONConfig, TrainConfig, SentimentModel, SentimentData):
     """Everything a sentiment (text classification) run needs, saved as `config.json`.
 
     Examples:

@@ -14,6 +14,17 @@ from seqzoo.tasks.common.finetune_parts import TaskParts, VocabularySlot
 
 
 class SentimentParts(TaskParts):
+    """What fine-tuning needs of the sentiment template: one vocabulary feeding the
+    encoder, and the label set (`--new-labels` trains a new head).
+
+    Examples:
+
+    >>> from seqzoo.tasks.registry import get_task
+    >>> parts = get_task("sentiment").jobs().finetune_parts()
+    >>> [slot.name for slot in parts.slots(None)]
+    ['text']
+    """
+
     def slots(self, task) -> list[VocabularySlot]:
         return [VocabularySlot("text", "preprocessor", ("encoder",), lambda data: data.texts)]
 

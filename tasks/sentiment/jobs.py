@@ -98,7 +98,7 @@ class SentimentJobs(TaskJobs):
                 rows.append({"lengths": [low, high], "examples": len(picked),
                              "accuracy": round(sum(picked) / len(picked), 4)})
         sizes = {name: len(split.texts) for name, split in splits.items()}
-        return len(splits["train"].texts), "examples", sizes, {"by_length": rows}
+        return len(splits["train"].texts), "examples", sizes, {"by_length": rows, "by_length_metric": "accuracy"}
 
     def finetune_parts(self):
         from seqzoo.tasks.sentiment.finetune_parts import SentimentParts
@@ -115,4 +115,3 @@ load_task = JOBS.load_task
 load_splits = JOBS.load_splits
 architecture_rows = JOBS.architecture_rows
 print_metrics = JOBS.print_metrics
-_read = JOBS.read_data

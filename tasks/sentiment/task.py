@@ -176,7 +176,36 @@ class SentimentTask(Task):
 
     def servable(self):
         """`text` (string [batch]) in, `label` and `probabilities` out."""
-        from seqzoo.tasks.common.export import ClassifierServer
-
         server = ClassifierServer(self.preprocessor, self.model, self.label_names, self.config.max_length)
         return server, {"serving_default": server.serve}
+
+
+class ClassifierServer(tf.Module):
+    """Wraps a preprocessor and a classifier into one servable module.
+
+    `serve(text)` takes a batch of UTF-8 strings and returns the most likely `label`
+    (strings) and the `probabilities` of every class, in the order of `label_names`.
+
+    Args:
+        preprocessor: a `seqzoo.data.TextPreprocessor`.
+        model: a Keras model from token ids `[batch, time]` to logits `[batch, classes]`.
+        label_names: class names in the order of the model's outputs.
+        max_length: texts are truncated to this many tokens, as in training.
+    """
+
+    def __init__(self, preprocessor, model, label_names: Sequence[str], max_length: int):
+        super().__init__(name="seqzoo_classifier")
+        self.preprocessor = preprocessor
+        self.model = model
+        self.label_table = tf.Variable(list(label_names), trainable=False, name="label_names")
+        self.max_length = int(max_length)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve(self, text):
+        ids = self.preprocessor(text)[:, : self.max_length]
+        ids = ids.to_tensor()
+        # At least one column, so a batch of empty strings still has a valid shape.
+        ids = tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
+        probabilities = tf.nn.softmax(self.model(ids, training=False), axis=-1)
+        labels = tf.gather(self.label_table, tf.argmax(probabilities, axis=-1))
+        return {"label": labels, "probabilities": probabilities}

@@ -7,7 +7,7 @@ directory), `cli.py` (`seqzoo translate`), `metrics.py` (BLEU, chrF, by length),
 """
 
 from seqzoo.tasks.common.contract import ByLength, MetricColumn, TaskSpec, TokenSide
-from seqzoo.tasks.common.moved_modules import forward_names
+from seqzoo.tasks.legacy_paths import forward_names
 from seqzoo.tasks.translation import cli
 from seqzoo.tasks.translation.architectures import TRANSLATION_ARCHITECTURES
 from seqzoo.tasks.translation.config import TranslationConfig

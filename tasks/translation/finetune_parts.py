@@ -5,13 +5,21 @@ side encoder; the whole decoder trains.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks.common.finetune_parts import TaskParts, VocabularySlot
 
 
 class TranslationParts(TaskParts):
+    """What fine-tuning needs of the translation template: a source and a target vocabulary
+    (or one shared); `--freeze encoder` freezes the encoder.
+
+    Examples:
+
+    >>> from seqzoo.tasks.registry import get_task
+    >>> parts = get_task("translation").jobs().finetune_parts()
+    >>> type(parts).__name__
+    'TranslationParts'
+    """
+
     def slots(self, task) -> list[VocabularySlot]:
         if task.config.shared_vocabulary:  # source_preprocessor is target_preprocessor
             return [VocabularySlot("shared", "source_preprocessor", ("encoder", "decoder"),
@@ -26,11 +34,4 @@ class TranslationParts(TaskParts):
 
         source = preprocessors.get("source", preprocessors.get("shared"))
         target = preprocessors.get("target", preprocessors.get("shared"))
-        return TranslationTask(config, source, target, model)
-
-    def from_files(self, config, folder: Path, model):
-        from seqzoo.tasks.translation.task import TranslationTask
-
-        source = TextPreprocessor.load(folder / "source")
-        target = source if config.shared_vocabulary else TextPreprocessor.load(folder / "target")
         return TranslationTask(config, source, target, model)

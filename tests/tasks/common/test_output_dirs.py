@@ -252,7 +252,9 @@ def test_run_status_and_its_refusal(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "run.json").write_text(json.dumps({"task": "sentiment", "format_version": 1}))
-    assert run_status(run) == UNFINISHED  # made before statuses, without metrics.json
+    assert run_status(run) == FINISHED  # made before statuses by `task.save` from Python: no training trace
+    (run / "history.csv").write_text("epoch,loss\n0,0.7\n")
+    assert run_status(run) == UNFINISHED  # made before statuses by a `seqzoo train` killed before its metrics
     with pytest.raises(UsageError) as error:
         check_finished(run)
     message = str(error.value)

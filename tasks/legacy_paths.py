@@ -1,5 +1,8 @@
 """Module paths of seqzoo before the one-folder-per-task layout, kept importable.
 
+Like the registry, this module names the tasks' modules: it is the map from seqzoo 0.1's
+flat `tasks/` to today's folders. `seqzoo.tasks` installs it on import.
+
 `seqzoo.tasks.sentiment_job`, `seqzoo.tasks.samplers` and the other flat modules of
 seqzoo 0.1 moved into `tasks/<task>/`, `tasks/common/` and the tools' folders. Code and
 pickles that name an old path still import: the old name is an alias of the new module
@@ -29,9 +32,11 @@ MOVED_MODULES = {
     "seqzoo.tasks.sequence_loss": "seqzoo.tasks.common.sequence_loss",
     "seqzoo.tasks.plots": "seqzoo.tasks.common.plots",
     "seqzoo.tasks.model_files": "seqzoo.tasks.common.model_files",
-    "seqzoo.tasks.export": "seqzoo.tasks.common.export",
+    # the classifier's servable moved to the sentiment task
+    "seqzoo.tasks.export": ("seqzoo.tasks.common.export", "seqzoo.tasks.sentiment.task"),
     "seqzoo.tasks.word_vector_init": "seqzoo.tasks.common.word_vector_init",
-    "seqzoo.tasks.config": "seqzoo.tasks.common.config",
+    # split in two: the shared config parts, and SentimentConfig
+    "seqzoo.tasks.config": ("seqzoo.tasks.common.config", "seqzoo.tasks.sentiment.config"),
     "seqzoo.tasks.run_directory": "seqzoo.tasks.common.run_directory",
     "seqzoo.tasks.recipe": "seqzoo.tasks.common.recipe",
     "seqzoo.tasks.model_card": "seqzoo.tasks.common.model_card",
@@ -85,9 +90,22 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def exec_module(self, module) -> None:
-        # The import system reads sys.modules after exec_module: the alias replaces the
-        # placeholder module, so both names are one module object.
-        sys.modules[module.__name__] = importlib.import_module(MOVED_MODULES[module.__name__])
+        target = MOVED_MODULES[module.__name__]
+        if isinstance(target, str):
+            # The import system reads sys.modules after exec_module: the alias replaces the
+            # placeholder module, so both names are one module object.
+            sys.modules[module.__name__] = importlib.import_module(target)
+            return
+        # A module that was split: the old name reads its names from the new modules.
+        parts = [importlib.import_module(name) for name in target]
+
+        def __getattr__(name: str):
+            for part in parts:
+                if hasattr(part, name):
+                    return getattr(part, name)
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+
+        module.__getattr__ = __getattr__
 
 
 def install() -> None:
@@ -96,10 +114,11 @@ def install() -> None:
         sys.meta_path.append(_MovedModuleFinder())
 
 
-def forward_names(package: str, names: dict[str, str]):
+def forward_names(package: str, names: dict[str, str | tuple[str, str]]):
     """A module `__getattr__` for a package that replaced a module of the same name:
-    `names` maps each old public name to the submodule that now defines it. Only those
-    names are forwarded, so importing a submodule never imports the others.
+    `names` maps each old public name to the submodule that now defines it (or to a
+    `(submodule, new name)` pair). Only those names are forwarded, so importing a
+    submodule never imports the others.
 
     Examples:
 
@@ -111,6 +130,7 @@ def forward_names(package: str, names: dict[str, str]):
     def __getattr__(name: str):
         if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"{package}.{names[name]}"), name)
+        submodule, new_name = names[name] if isinstance(names[name], tuple) else (names[name], name)
+        return getattr(importlib.import_module(f"{package}.{submodule}"), new_name)
 
     return __getattr__
