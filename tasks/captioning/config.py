@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import DecoderModelConfig, JSONConfig, TrainConfig, config_field
+from seqzoo.tasks.common.config import RATE, FRACTION, MIN_VOCABULARY, DecoderModelConfig, JSONConfig, TrainConfig, config_field
 
 DEFAULT_DATASET = "digit-strings"
 
@@ -26,17 +26,17 @@ class DataConfig:
     image_column: str = config_field("image", "column (or JSON key) holding the image file name")
     caption_column: str = config_field("caption", "column (or JSON key) holding the caption")
     encoding: str = config_field("utf-8", "text encoding of the caption files")
-    valid_fraction: float = config_field(0.1, "fraction of images held out for validation")
-    test_fraction: float = config_field(0.1, "fraction of images held out for testing")
-    max_images: int | None = config_field(None, "use at most this many images (a seeded random subsample)")
+    valid_fraction: float = config_field(0.1, "fraction of images held out for validation", **FRACTION)
+    test_fraction: float = config_field(0.1, "fraction of images held out for testing", **FRACTION)
+    max_images: int | None = config_field(None, "use at most this many images (a seeded random subsample)", minimum=1)
     image_size: str | None = config_field(
         None, "HEIGHTxWIDTH the images are resized to (default: 32x112 for the built-in set, "
         "128x128 for small-cnn, 224x224 for a pretrained backbone)"
     )
     lowercase: bool = config_field(True, "fold case before tokenising")
-    max_vocabulary: int = config_field(10000, "largest vocabulary, reserved tokens included")
-    min_frequency: int = config_field(1, "drop words seen fewer times than this")
-    max_length: int = config_field(30, "longest caption in tokens; longer ones are truncated (counted)")
+    max_vocabulary: int = config_field(10000, "largest vocabulary, reserved tokens included", minimum=MIN_VOCABULARY)
+    min_frequency: int = config_field(1, "drop words seen fewer times than this", minimum=1)
+    max_length: int = config_field(30, "longest caption in tokens; longer ones are truncated (counted)", minimum=1)
 
 
 @dataclass
@@ -57,9 +57,9 @@ class ModelConfig(DecoderModelConfig):
         False, "run a frozen encoder once per image and train the decoder on the stored features"
     )
     cnn_filters: str = config_field("16,32,64", "channels of the small-cnn blocks (one 2x2 pooling each)")
-    units: int = config_field(128, "recurrent units (Transformer: half the feed-forward width)")
-    num_layers: int = config_field(2, "Transformer decoder blocks")
-    dropout: float = config_field(0.1, "dropout on words, image regions and decoder outputs")
+    units: int = config_field(128, "recurrent units (Transformer: half the feed-forward width)", minimum=1)
+    num_layers: int = config_field(2, "Transformer decoder blocks", minimum=1)
+    dropout: float = config_field(0.1, "dropout on words, image regions and decoder outputs", **RATE)
     word_vectors: str | None = config_field(
         None, "word2vec/GloVe text file to initialise the decoder's word embedding from (its "
         "width must be --embedding-dim)"
@@ -77,11 +77,11 @@ class CaptioningConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
     True
     """
 
-    epochs: int = config_field(8, "maximum number of passes over the training captions")
-    batch_size: int = config_field(32, "captions per batch")
-    learning_rate: float = config_field(2e-3, "Adam learning rate")
-    patience: int = config_field(3, "stop after this many epochs without a better validation loss")
-    label_smoothing: float = config_field(0.0, "label smoothing of the per-word cross-entropy")
-    beam_size: int = config_field(3, "beam size of evaluation, `seqzoo caption` and the export (1: greedy)")
-    length_penalty: float = config_field(0.6, "GNMT length penalty alpha of beam search")
+    epochs: int = config_field(8, "maximum number of passes over the training captions", minimum=1)
+    batch_size: int = config_field(32, "captions per batch", minimum=1)
+    learning_rate: float = config_field(2e-3, "Adam learning rate", above=0)
+    patience: int = config_field(3, "stop after this many epochs without a better validation loss", minimum=0)
+    label_smoothing: float = config_field(0.0, "label smoothing of the per-word cross-entropy", **RATE)
+    beam_size: int = config_field(3, "beam size of evaluation, `seqzoo caption` and the export (1: greedy)", minimum=1)
+    length_penalty: float = config_field(0.6, "GNMT length penalty alpha of beam search", minimum=0)
     task: str = "captioning"

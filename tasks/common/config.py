@@ -10,17 +10,126 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from seqzoo.data.vocabulary import RESERVED_TOKENS
+
+# The metadata of `config_field` that declares a field's allowed values, checked by
+# `validate_config` (so by every `JSONConfig`) before any work starts:
+#   minimum=x   the value is at least x        above=x   the value is more than x
+#   maximum=x   the value is at most x         below=x   the value is less than x
+#   choices=(...)  one of these values (also the command line's choices)
+# A field annotated `X | None` also accepts None (its documented default behaviour).
+RANGE_KEYS = ("minimum", "above", "maximum", "below")
+
+# The smallest useful vocabulary: the reserved tokens and one real token.
+MIN_VOCABULARY = len(RESERVED_TOKENS) + 1
+
+# Fractions of one file held out (validation, test): [0, 1), and together less than 1.
+FRACTION = {"minimum": 0, "below": 1}
+RATE = {"minimum": 0, "below": 1}  # dropout, label smoothing
+SEED = {"minimum": 0, "maximum": 2**32 - 1}  # what keras.utils.set_random_seed takes
+
 
 def config_field(default: Any, help: str, **kwargs) -> Any:
+    """A config field: its default, its `--flag`'s help, and optionally its allowed values
+    (`minimum`, `above`, `maximum`, `below`, `choices`; see RANGE_KEYS)."""
+    unknown = set(kwargs) - set(RANGE_KEYS) - {"choices"}
+    if unknown:
+        raise TypeError(f"config_field: unknown metadata {sorted(unknown)}")
     return field(default=default, metadata={"help": help, **kwargs})
+
+
+def flag_name(name: str) -> str:
+    """The command-line flag of a config field: `batch_size` -> `--batch-size`."""
+    return "--" + name.replace("_", "-")
+
+
+def field_type(field_: dataclasses.Field) -> tuple[str, bool]:
+    """("int" | "float" | "str" | "bool", whether None is allowed) of a config field."""
+    annotation = field_.type if isinstance(field_.type, str) else getattr(field_.type, "__name__", str(field_.type))
+    parts = [part.strip() for part in str(annotation).split("|")]
+    optional = "None" in parts
+    base = [part for part in parts if part != "None"]
+    return (base[0] if base else "None"), optional
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def allowed_range(metadata) -> str:
+    """The allowed range of a field in words ("at least 1", "at least 0 and below 1"), or ""."""
+    words = {"minimum": "at least", "above": "more than", "maximum": "at most", "below": "below"}
+    parts = [f"{words[key]} {_number(metadata[key])}" for key in RANGE_KEYS if key in metadata]
+    return " and ".join(parts)
+
+
+def _kind_words(kind: str) -> str:
+    return {"int": "a whole number", "float": "a number", "str": "a string", "bool": "true or false"}.get(kind, kind)
+
+
+def check_field(field_: dataclasses.Field, value) -> None:
+    """Refuse a value a field does not allow, in one UsageError sentence naming the flag."""
+    from seqzoo.tasks.common.errors import UsageError
+
+    kind, optional = field_type(field_)
+    flag, metadata = flag_name(field_.name), field_.metadata
+    if value is None:
+        if optional:
+            return
+        raise UsageError(f"{flag} is not set; it must be {_kind_words(kind)}.")
+    if kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif kind == "str":
+        ok = isinstance(value, str)
+    else:
+        ok = True
+    if not ok:
+        raise UsageError(f"{flag} is {value!r}; it must be {_kind_words(kind)}"
+                         + (" or null." if optional else "."))
+    if kind == "float" and not math.isfinite(value):
+        raise UsageError(f"{flag} is {value!r}; it must be a finite number.")
+    choices = metadata.get("choices")
+    if choices is not None and value not in choices:
+        raise UsageError(f"{flag} is {value!r}; it must be one of {', '.join(map(str, choices))}.")
+    if kind in ("int", "float"):
+        bad = (("minimum" in metadata and value < metadata["minimum"])
+               or ("above" in metadata and value <= metadata["above"])
+               or ("maximum" in metadata and value > metadata["maximum"])
+               or ("below" in metadata and value >= metadata["below"]))
+        if bad:
+            raise UsageError(f"{flag} is {_number(value)}; it must be {allowed_range(metadata)}.")
+
+
+def validate_config(config) -> None:
+    """Check every field of a config dataclass against its declared type and range, and the
+    rules that join fields; the first bad value is refused as one UsageError sentence."""
+    from seqzoo.tasks.common.errors import UsageError
+
+    for field_ in dataclasses.fields(config):
+        if field_.name != "task":
+            check_field(field_, getattr(config, field_.name))
+    valid, test = getattr(config, "valid_fraction", None), getattr(config, "test_fraction", None)
+    if valid is not None and test is not None and valid + test >= 1:
+        raise UsageError(f"--valid-fraction ({_number(valid)}) and --test-fraction ({_number(test)}) "
+                         f"add up to {_number(valid + test)}; together they must be below 1.")
 
 
 class JSONConfig:
     """What every task config can do: round trip through a dict and JSON (`config.json`).
-    A mixin for dataclasses; unknown keys are refused with their names."""
+    A mixin for dataclasses; unknown keys are refused with their names, and every field is
+    checked against its declared type and range when the config is made (`__post_init__`),
+    so the command line, the Python API and `config.json` files are all covered."""
+
+    def __post_init__(self) -> None:
+        validate_config(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -47,13 +156,13 @@ class DataConfig:
     valid: str | None = config_field(None, "separate validation file (otherwise split off --data)")
     test: str | None = config_field(None, "separate test file (otherwise split off --data)")
     encoding: str = config_field("utf-8", "text encoding of the data files, e.g. cp1252")
-    valid_fraction: float = config_field(0.1, "fraction held out for validation when one file is given")
-    test_fraction: float = config_field(0.1, "fraction held out for testing when one file is given")
+    valid_fraction: float = config_field(0.1, "fraction held out for validation when one file is given", **FRACTION)
+    test_fraction: float = config_field(0.1, "fraction held out for testing when one file is given", **FRACTION)
     level: str = config_field("word", "tokenisation level", choices=("word", "char", "subword"))
     lowercase: bool = config_field(True, "fold case before tokenising")
-    max_vocabulary: int = config_field(20000, "largest vocabulary, reserved tokens included")
-    min_frequency: int = config_field(1, "drop tokens seen fewer times than this")
-    max_length: int = config_field(200, "longest sequence in tokens; longer texts are truncated (counted)")
+    max_vocabulary: int = config_field(20000, "largest vocabulary, reserved tokens included", minimum=MIN_VOCABULARY)
+    min_frequency: int = config_field(1, "drop tokens seen fewer times than this", minimum=1)
+    max_length: int = config_field(200, "longest sequence in tokens; longer texts are truncated (counted)", minimum=1)
 
 
 @dataclass
@@ -66,11 +175,11 @@ class ModelConfig:
         None, "word2vec/GloVe text file to initialise the learned embedding from"
     )
     freeze_embeddings: bool = config_field(False, "keep the embedding fixed during training")
-    embedding_dim: int = config_field(128, "embedding width, also the Transformer width (ignored for one-hot)")
-    units: int = config_field(128, "recurrent units per direction (Transformer: half the feed-forward width)")
-    num_layers: int = config_field(1, "stacked recurrent layers or Transformer blocks")
-    num_heads: int = config_field(4, "attention heads (Transformer)")
-    dropout: float = config_field(0.2, "dropout on the inputs of each recurrent layer, before the classifier, and inside Transformers")
+    embedding_dim: int = config_field(128, "embedding width, also the Transformer width (ignored for one-hot)", minimum=1)
+    units: int = config_field(128, "recurrent units per direction (Transformer: half the feed-forward width)", minimum=1)
+    num_layers: int = config_field(1, "stacked recurrent layers or Transformer blocks", minimum=1)
+    num_heads: int = config_field(4, "attention heads (Transformer)", minimum=1)
+    dropout: float = config_field(0.2, "dropout on the inputs of each recurrent layer, before the classifier, and inside Transformers", **RATE)
 
 
 @dataclass
@@ -83,8 +192,8 @@ class DecoderModelConfig:
     cell: str = config_field(
         "lstm", "recurrent cell of the recurrent architectures: rnn, irnn, lstm or gru (seqzoo.zoo.cell_registry)"
     )
-    embedding_dim: int = config_field(64, "token embedding width, also the Transformer width")
-    num_heads: int = config_field(4, "attention heads (Transformer)")
+    embedding_dim: int = config_field(64, "token embedding width, also the Transformer width", minimum=1)
+    num_heads: int = config_field(4, "attention heads (Transformer)", minimum=1)
     freeze_embeddings: bool = config_field(False, "keep the initialised embedding(s) fixed during training")
 
 
@@ -92,18 +201,18 @@ class DecoderModelConfig:
 class TrainConfig:
     """The training recipe."""
 
-    epochs: int = config_field(20, "maximum number of passes over the training data")
-    batch_size: int = config_field(64, "examples per batch")
-    learning_rate: float = config_field(2e-3, "Adam learning rate")
+    epochs: int = config_field(20, "maximum number of passes over the training data", minimum=1)
+    batch_size: int = config_field(64, "examples per batch", minimum=1)
+    learning_rate: float = config_field(2e-3, "Adam learning rate", above=0)
     clipnorm: float | None = config_field(
-        None, "clip gradients to this global norm (default: 1.0 for recurrent models, off for Transformers)"
+        None, "clip gradients to this global norm (default: 1.0 for recurrent models, off for Transformers)", minimum=0
     )
-    patience: int = config_field(8, "stop after this many epochs without a better validation loss")
-    seed: int = config_field(0, "seed for splits, shuffling and initialisation")
+    patience: int = config_field(8, "stop after this many epochs without a better validation loss", minimum=0)
+    seed: int = config_field(0, "seed for splits, shuffling and initialisation", **SEED)
     bucketing: bool = config_field(True, "batch sequences of similar length together")
     time_budget: float | None = config_field(
         None, "stop training when this many seconds of wall-clock time are up (checked after every batch, "
-        "keeping back time for the next batch and the validation pass)"
+        "keeping back time for the next batch and the validation pass)", above=0
     )
 
 

@@ -22,7 +22,7 @@ from seqzoo.tasks.common.errors import UsageError
 
 __all__ = [
     "RUN_FORMAT_VERSION", "atomic_write_json", "atomic_write_text", "create_run_directory", "default_run_directory",
-    "read_config", "read_json", "read_run_info", "write_run_info",
+    "read_config", "read_json", "read_run_info", "write_run_info", "record_model_inputs", "check_model_inputs",
 ]
 
 # Bumped when a run directory written by this version cannot be read by older ones.
@@ -92,6 +92,39 @@ def write_run_info(run_dir: str | os.PathLike, task: str) -> None:
     )
 
 
+def record_model_inputs(run_dir: str | os.PathLike, names: list[str]) -> None:
+    """Write into `run.json` the SHA-256 and size of each file the model reads its inputs
+    through (vocabularies, labels), so that a file changed after training is caught on
+    load (`check_model_inputs`) instead of giving wrong predictions."""
+    import hashlib
+
+    run_dir = Path(run_dir)
+    info = read_json(run_dir / "run.json")
+    info["model_inputs"] = {
+        name: {"sha256": hashlib.sha256((run_dir / name).read_bytes()).hexdigest(),
+               "bytes": (run_dir / name).stat().st_size}
+        for name in names if (run_dir / name).is_file()
+    }
+    atomic_write_json(run_dir / "run.json", info)
+
+
+def check_model_inputs(run_dir: str | os.PathLike, info: dict) -> None:
+    """Refuse, in one sentence, a run whose vocabulary or label file is not the one its
+    model was trained with (runs made before seqzoo recorded them are not checked)."""
+    import hashlib
+
+    run_dir = Path(run_dir)
+    for name, recorded in (info.get("model_inputs") or {}).items():
+        path = run_dir / name
+        if not path.is_file():
+            raise UsageError(f"{path} is missing: the model of {run_dir} reads its inputs through it; "
+                             "restore it or train again.")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != recorded.get("sha256"):
+            raise UsageError(f"{path} changed after training ({path.stat().st_size} bytes, trained with "
+                             f"{recorded.get('bytes')}): the model would read wrong token ids or labels; "
+                             "restore the file or train again.")
+
+
 def read_run_info(
     run_dir: str | os.PathLike, task: str | None = None, require_finished: bool = True
 ) -> dict[str, Any]:
@@ -132,6 +165,8 @@ def read_config(run_dir: str | os.PathLike, config_class: type):
     values = read_json(path)
     try:
         return config_class.from_dict(values)
+    except UsageError as error:  # a value out of its range (the config's own check)
+        raise UsageError(f"{path}: {str(error).rstrip('.')} (correct the file or train the run again).") from None
     except (TypeError, ValueError) as error:
         from seqzoo.tasks.common.versions import seqzoo_version
 

@@ -31,7 +31,15 @@ from typing import Any
 from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.contract import TaskSpec, TokenSide
 from seqzoo.tasks.common.model_files import load_keras_model
-from seqzoo.tasks.common.run_directory import atomic_write_text, read_config, read_run_info, write_run_info
+from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.run_directory import (
+    atomic_write_text,
+    check_model_inputs,
+    read_config,
+    read_run_info,
+    record_model_inputs,
+    write_run_info,
+)
 
 
 class Task:
@@ -158,6 +166,7 @@ class Task:
             getattr(self, name).save(run_dir / folder if folder else run_dir)
         for file_name, text in self.extra_files().items():
             atomic_write_text(run_dir / file_name, text)
+        record_model_inputs(run_dir, self.model_input_files())
         temporary = run_dir / ".model.keras.tmp.keras"
         self.model.save(temporary)
         temporary.replace(run_dir / "model.keras")
@@ -170,7 +179,8 @@ class Task:
         `require_finished` is False.
         """
         run_dir = Path(run_dir)
-        read_run_info(run_dir, cls.spec.name, require_finished=require_finished)
+        info = read_run_info(run_dir, cls.spec.name, require_finished=require_finished)
+        check_model_inputs(run_dir, info)
         config = read_config(run_dir, cls.spec.config_class)
         preprocessors = cls.load_preprocessors(run_dir, config)
         if config.arch in cls.spec.architectures:  # a plug-in's layers register with Keras on import
@@ -187,8 +197,29 @@ class Task:
                 if embedding is not None:
                     embedding.trainable = False
         task = cls.from_files(config, run_dir, model, preprocessors)
+        task.check_vocabulary_sizes(run_dir)
         task.run_dir = run_dir
         return task
+
+    def model_input_files(self) -> list[str]:
+        """The files (relative to the run directory) the model reads its inputs through."""
+        names = [f"{folder}/{name}" if folder else name for folder in self.preprocessor_folders.values()
+                 for name in ("vocabulary.txt", "preprocessor.json")]
+        return names + list(self.extra_files())
+
+    def check_vocabulary_sizes(self, run_dir: Path) -> None:
+        """Each token embedding is as large as the vocabulary that feeds it (a vocabulary
+        file cut short, even in a run made before checksums were recorded, is refused)."""
+        for side in self.spec.token_sides.values():
+            if not isinstance(side, TokenSide):
+                continue
+            embedding = getattr(getattr(self.model, side.model_attribute, None), "embedding", None)
+            preprocessor = getattr(self, side.preprocessor_attribute, None)
+            expected = getattr(embedding, "vocabulary_size", None)
+            if expected is not None and preprocessor is not None and preprocessor.vocabulary_size != expected:
+                raise UsageError(f"{run_dir}: the vocabulary holds {preprocessor.vocabulary_size} tokens but the "
+                                 f"model's {side.model_attribute} reads {expected}; the vocabulary file was "
+                                 "changed after training: restore it or train again.")
 
     def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
         """A SavedModel of `servable()` with its model card, staged beside `export_dir`

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import JSONConfig, config_field
+from seqzoo.tasks.common.config import SEED, JSONConfig, config_field
 
 VOCABULARY_POLICIES = ("keep", "extend", "rebuild")
 FREEZE_CHOICES = ("none", "embeddings", "encoder")
@@ -45,7 +45,7 @@ class TrainConfig:
         "--min-frequency times, old ids and rows kept exactly; rebuild: learn a new vocabulary, "
         "rows of shared tokens copied", choices=VOCABULARY_POLICIES,
     )
-    min_frequency: int = config_field(2, "with --vocab extend: the fewest occurrences of a new token")
+    min_frequency: int = config_field(2, "with --vocab extend: the fewest occurrences of a new token", minimum=1)
     new_labels: bool = config_field(
         False, "sentiment: learn the new data's label set with a new classification head (encoder kept)"
     )
@@ -53,10 +53,10 @@ class TrainConfig:
         "none", "weights kept fixed: the token embeddings, or the whole encoder (see docs/tools/finetune.md)",
         choices=FREEZE_CHOICES,
     )
-    unfreeze_after: int | None = config_field(None, "train everything after this many frozen epochs")
-    epochs: int | None = config_field(None, "maximum epochs (default: the source run's; early stopping as there)")
-    learning_rate: float | None = config_field(None, "Adam learning rate (default: the source run's / 10)")
-    seed: int | None = config_field(None, "seed for splits, shuffling and new rows (default: the source run's)")
+    unfreeze_after: int | None = config_field(None, "train everything after this many frozen epochs", minimum=1)
+    epochs: int | None = config_field(None, "maximum epochs (default: the source run's; early stopping as there)", minimum=1)
+    learning_rate: float | None = config_field(None, "Adam learning rate (default: the source run's / 10)", above=0)
+    seed: int | None = config_field(None, "seed for splits, shuffling and new rows (default: the source run's)", **SEED)
     evaluate_before: bool = config_field(True, "also evaluate the model on the new test split before fine-tuning")
     forgetting: str | None = config_field(
         None, "also evaluate the source model and the fine-tuned one on the old data, to measure forgetting: "
