@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Sequence
 
 from seqzoo.data.errors import DataError
+from seqzoo.data.readers import allow_long_csv_fields
 
 __all__ = ["CaptionedImages", "read_captions", "read_image_list", "select_images"]
 
@@ -118,6 +119,11 @@ def _read_text(path: Path, encoding: str) -> str:
             f"{path}, line {line}: not valid {encoding} (byte 0x{error.object[error.start]:02x}); "
             f"pass --encoding, e.g. --encoding cp1252"
         ) from None
+    except LookupError:
+        raise DataError(f"{path}: {encoding!r} is not a text encoding Python knows; pass --encoding, "
+                        "e.g. --encoding utf-8") from None
+    except UnicodeError as error:  # e.g. UTF-16 without a byte-order mark
+        raise DataError(f"{path}: not valid {encoding} ({error}); pass --encoding, e.g. --encoding utf-8") from None
 
 
 def _read_flickr(path: Path, text: str, folder) -> CaptionedImages:
@@ -181,6 +187,7 @@ def _read_jsonl(path: Path, text: str, folder, image_column, caption_column) -> 
 
 
 def _read_table(path: Path, text: str, folder, image_column, caption_column, delimiter) -> CaptionedImages:
+    allow_long_csv_fields()
     reader = csv.reader(text.split("\n"), delimiter=delimiter)
     header = next(reader, None)
     if not header:

@@ -13,26 +13,37 @@ Pure Python, no TensorFlow.
 from __future__ import annotations
 
 import random
+import re
 
 from seqzoo.data.errors import DataError
 
 __all__ = ["split_corpus"]
 
+_WHITE_SPACE = re.compile(r"\s")
+
 
 def _cut_points(text: str, num_blocks: int) -> list[int]:
-    """Block boundaries: about equal sizes, each moved to just after a nearby newline
-    (or, in a text without one nearby, a nearby space, so no word is cut in two)."""
+    """Block boundaries: about equal sizes, each moved to just after a nearby newline,
+    else to just after the next white space, so no word is ever cut in two (a
+    word-level model would read the two halves as two unknown words). Where the next
+    white space lies beyond the next target, that block merges with the next one; only
+    a text without any white space (one long word, or a script written without
+    spaces) is cut at the targets themselves."""
     size = len(text) / num_blocks
+    spaced = _WHITE_SPACE.search(text) is not None
     cuts = [0]
     for index in range(1, num_blocks):
         target = int(round(index * size))
         cut = target
-        # A newline within half a block keeps lines whole, else a space keeps words whole.
-        for separator in ("\n", " "):
-            found = text.find(separator, target)
-            if found != -1 and found + 1 - target < size / 2:
-                cut = found + 1
-                break
+        if spaced:
+            # A newline within half a block keeps lines whole, else white space words.
+            found = text.find("\n", target, target + int(size / 2) + 1)
+            if found == -1 or found + 1 - target >= size / 2:
+                match = _WHITE_SPACE.search(text, target)
+                found = -1 if match is None else match.start()
+            if found == -1:
+                break  # no white space after the target: the rest is one block
+            cut = found + 1
         if cuts[-1] < cut < len(text):
             cuts.append(cut)
     cuts.append(len(text))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqzoo.data.errors import DataError
-from seqzoo.data.readers import decode_text, lines_with_ends, read_file_bytes
+from seqzoo.data.readers import allow_long_csv_fields, decode_text, lines_with_ends, read_file_bytes
 
 __all__ = ["ParallelTexts", "read_parallel", "split_parallel", "is_line_aligned_pair"]
 
@@ -126,6 +126,7 @@ def _sentence(value, path, line, column) -> str:
 
 
 def _read_delimited(text, path, source_column, target_column, tsv) -> ParallelTexts:
+    allow_long_csv_fields()
     if tsv:
         reader = csv.reader(lines_with_ends(text), delimiter="\t", quoting=csv.QUOTE_NONE)
     else:

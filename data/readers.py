@@ -14,6 +14,8 @@ import codecs
 import csv
 import dataclasses
 import json
+import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -22,6 +24,40 @@ from seqzoo.data.errors import DataError
 _CSV_SUFFIXES = (".csv",)
 _TSV_SUFFIXES = (".tsv", ".tab")
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+# How spreadsheets, pandas and databases write a missing value (compared lowercased).
+MISSING_VALUE_SPELLINGS = frozenset({"nan", "-nan", "n/a", "na", "#n/a", "<na>", "none", "null", "nil"})
+
+
+class MissingLabelWarning(UserWarning):
+    """Labels are spelled like a missing value (`NaN`, `N/A`, `None`, `null`): they are
+    read as a class of that name, which may be a real class or a gap in the file.
+
+    Args:
+        message: one sentence naming the file, the first such line and the count.
+
+    Examples:
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn(MissingLabelWarning("r.csv, line 3: 2 labels read 'NaN'"))
+    >>> caught[0].category.__name__
+    'MissingLabelWarning'
+    """
+
+
+def allow_long_csv_fields() -> None:
+    """Lifts Python's csv field limit (131072 characters), so a long text is read from
+    CSV and TSV files as it is from JSON Lines; `sys.maxsize` overflows a C long on
+    some platforms, so the largest limit they accept is used there."""
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 2
 
 
 @dataclasses.dataclass
@@ -243,6 +279,7 @@ def _quoted_list(names) -> str:
 
 
 def _read_delimited(text, path, text_column, label_column, tsv) -> LabelledTexts:
+    allow_long_csv_fields()
     if tsv:
         reader = csv.reader(lines_with_ends(text), delimiter="\t", quoting=csv.QUOTE_NONE)
     else:
@@ -292,6 +329,7 @@ def _read_delimited(text, path, text_column, label_column, tsv) -> LabelledTexts
             )
         texts.append(_check_text(row[text_index], path, line, text_column))
         labels.append(_check_label(row[label_index], path, line, label_column))
+    warn_missing_value_labels(labels, [f"line {line}" for line, _, _ in rows], path, label_column)
     return LabelledTexts(texts, labels, str(path))
 
 
@@ -334,6 +372,8 @@ def _read_json(text, path, text_column, label_column) -> LabelledTexts:
                     )
                 raise DataError(f"{path}, {position}: the field '{column}' is missing")
         text, label = record[text_column], record[label_column]
+        if label is None:
+            raise DataError(f"{path}, {position}: the label in column '{label_column}' is empty (null)")
         if not isinstance(text, str):
             raise DataError(
                 f"{path}, {position}: the text in '{text_column}' must be a string, "
@@ -346,6 +386,7 @@ def _read_json(text, path, text_column, label_column) -> LabelledTexts:
             )
         texts.append(_check_text(text, path, position, text_column))
         labels.append(_check_label(str(label), path, position, label_column))
+    warn_missing_value_labels(labels, [position for position, _ in numbered], path, label_column)
     return LabelledTexts(texts, labels, str(path))
 
 
@@ -362,6 +403,24 @@ def _check_label(label: str, path, line, column) -> str:
         where = line if isinstance(line, str) else f"line {line}"
         raise DataError(f"{path}, {where}: the label in column '{column}' is empty")
     return label
+
+
+def warn_missing_value_labels(labels, positions, path, label_column) -> None:
+    """One `MissingLabelWarning` for the labels spelled like a missing value, naming
+    the file, the first such line (or record) and how many there are."""
+    found = [i for i, label in enumerate(labels) if label.lower() in MISSING_VALUE_SPELLINGS]
+    if not found:
+        return
+    spellings = _quoted_list(dict.fromkeys(labels[i] for i in found))
+    warnings.warn(
+        MissingLabelWarning(
+            f"{path}, {positions[found[0]]}: {len(found)} label{'s' if len(found) > 1 else ''} in "
+            f"column '{label_column}' read {spellings}, which is how a missing value is often "
+            "written; they are kept as a class of that name, so fill in or remove those rows "
+            "if the labels are missing"
+        ),
+        stacklevel=3,
+    )
 
 
 def _read_class_folders(path: Path, encoding, class_names) -> LabelledTexts:

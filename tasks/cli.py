@@ -27,6 +27,7 @@ from seqzoo.tasks.common.cli_support import (
     import_tensorflow_quietly,
     user_errors,
 )
+from seqzoo.tasks.common.flag_checks import check_out_path
 from seqzoo.tasks.compare import cli as compare_cli
 from seqzoo.tasks.diagnose import cli as diagnose_cli
 from seqzoo.tasks.diagnose import embeddings_cli
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="seqzoo",
         description="Train, evaluate, compare and export sequence models (RNN, LSTM, GRU, "
         "attention, Transformer) on text.",
+        epilog="--debug (anywhere on the line) shows the traceback of an unexpected error.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     specs = registry.all_tasks()
@@ -123,7 +125,23 @@ def command_train(args) -> int:
     return 0
 
 
+def _check_data_path(data: str | None) -> None:
+    """Refuse a --data that names no file, folder (or SOURCE:TARGET pair) and no built-in
+    data set, before the run's model loads."""
+    from pathlib import Path
+
+    from seqzoo.data.builtin import BUILTIN_DATASETS
+    from seqzoo.tasks.common.errors import UsageError
+
+    if not data or Path(data).exists() or data in BUILTIN_DATASETS:
+        return
+    missing = [part for part in (data.split(":") if ":" in data else [data]) if not Path(part).exists()]
+    if missing:
+        raise UsageError(f"--data {data}: no such file or folder ({missing[0]}), and no built-in data set of that name.")
+
+
 def command_evaluate(args) -> int:
+    _check_data_path(args.data)
     jobs = run_jobs(args.run_dir)
     metrics = jobs.evaluate_run(args.run_dir, args)
     if args.json:
@@ -136,6 +154,7 @@ def command_evaluate(args) -> int:
 def command_export(args) -> int:
     from seqzoo.tasks.common.export import check_export_dir
 
+    check_out_path(args.out, "--out")
     check_export_dir(args.out, overwrite=args.overwrite, run_dir=args.run_dir)  # before the model loads
     task = run_jobs(args.run_dir).load_task(args.run_dir)
     path = task.export(args.out, overwrite=args.overwrite)
@@ -170,6 +189,10 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --debug may stand anywhere: it shows the traceback of an unexpected error.
+    debug = "--debug" in argv or os.environ.get("SEQZOO_DEBUG") == "1"
+    argv = [word for word in argv if word != "--debug"]
     args = build_parser().parse_args(argv)
     # A command whose handler runs TensorFlow in other processes sets needs_tensorflow=False.
     if args.command != "datasets" and getattr(args, "needs_tensorflow", True):
@@ -179,11 +202,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seqzoo: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # only the user's mistakes are shortened to one line
-        if isinstance(error, user_errors()):
+    except Exception as error:
+        if debug:
+            raise
+        if isinstance(error, user_errors()) or isinstance(error, OSError):
+            # The user's mistake, or the machine's (disk full, no permission): one sentence.
             print(f"seqzoo: error: {error}", file=sys.stderr)
             return 2
-        raise
+        first_line = (str(error).strip().splitlines() or [""])[0][:300]
+        print(f"seqzoo: error: {type(error).__name__}: {first_line}", file=sys.stderr)
+        print("seqzoo: this looks like a bug in seqzoo or its libraries; run the command again with --debug "
+              "for the traceback, and report it with that output.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

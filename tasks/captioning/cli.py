@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 from seqzoo.tasks.common.cli_support import add_flag_once
+from seqzoo.tasks.common.flag_checks import at_least, check_out_path
+
+BEAM_SIZE = at_least("--beam-size", 1)
+LENGTH_PENALTY = at_least("--length-penalty", 0.0, float)
 
 
 def add_evaluate_flags(parser) -> None:
@@ -12,16 +16,16 @@ def add_evaluate_flags(parser) -> None:
     add_flag_once(group, parser, "--images", help="folder holding the images of --data (default: the caption file's folder)")
     add_flag_once(group, parser, "--image-column", help="column holding the image file name (default: the run's)")
     add_flag_once(group, parser, "--caption-column", help="column holding the caption (default: the run's)")
-    add_flag_once(group, parser, "--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
-    add_flag_once(group, parser, "--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
+    add_flag_once(group, parser, "--beam-size", type=BEAM_SIZE, help="beam size (default: the run's; 1 is greedy)")
+    add_flag_once(group, parser, "--length-penalty", type=LENGTH_PENALTY, help="GNMT length penalty alpha (default: the run's)")
 
 
 def add_commands(commands) -> None:
     caption = commands.add_parser("caption", help="caption images with a captioning run directory")
     caption.add_argument("run_dir", help="a run directory made by `seqzoo train captioning`")
     caption.add_argument("images", nargs="+", help="JPEG or PNG files")
-    caption.add_argument("--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
-    caption.add_argument("--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
+    caption.add_argument("--beam-size", type=BEAM_SIZE, help="beam size (default: the run's; 1 is greedy)")
+    caption.add_argument("--length-penalty", type=LENGTH_PENALTY, help="GNMT length penalty alpha (default: the run's)")
     caption.add_argument("--greedy", action="store_true", help="greedy decoding instead of beam search")
     caption.add_argument("--attention-plot", metavar="PNG",
                          help="write each word's attention over the image (several images: PNG-1.png, ...)")
@@ -37,6 +41,7 @@ def command_caption(args) -> int:
     from seqzoo.data.image_files import usable_images
     from seqzoo.tasks.captioning.task import CaptioningTask
 
+    check_out_path(args.attention_plot, "--attention-plot")
     paths = [str(p) for p in args.images]
     for path, problem in zip(paths, usable_images(paths)):
         if problem:

@@ -13,15 +13,17 @@ Examples:
 >>> atomic_write_json(path, {"accuracy": 0.5})
 >>> read_json(path)
 {'accuracy': 0.5}
->>> oct(os.stat(path).st_mode & 0o777) == oct(0o666 & ~file_umask())
+>>> oct(os.stat(path).st_mode & 0o777) == oct(ordinary_file_mode())
 True
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,12 @@ def file_umask() -> int:
     return mask
 
 
+def ordinary_file_mode() -> int:
+    """The mode `open()` gives a new file (0666 less the umask), which every file seqzoo
+    writes gets, whoever wrote it (`mkstemp` alone makes 0600 files)."""
+    return 0o666 & ~file_umask()
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write `data` to `path` atomically and durably (see the module docstring)."""
     path = Path(path)
@@ -45,11 +53,52 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~file_umask())
+        os.chmod(temporary, ordinary_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary path beside `path` for a library that writes files itself (h5py,
+    matplotlib): what is written there is fsynced, given the ordinary mode and renamed
+    to `path` when the block ends without an exception; otherwise it is removed and
+    `path` is left as it was.
+
+    Args:
+        path: the file to write.
+        suffix: the end of the temporary name, for libraries that choose the format
+            by it (`".tmp.weights.h5"` for `model.save_weights`); the name starts with
+            "." and holds ".tmp", as every seqzoo temporary does.
+
+    Examples:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> with atomic_path(path) as temporary:
+    ...     _ = temporary.write_text("hello")
+    >>> open(path).read(), os.listdir(os.path.dirname(path))
+    ('hello', ['notes.txt'])
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        yield temporary
+        descriptor = os.open(temporary, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.chmod(temporary, ordinary_file_mode())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     _fsync_folder(path.parent)
 
 

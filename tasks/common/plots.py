@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
+
+from seqzoo.tasks.common.atomic_files import atomic_path
 
 # History columns that are not learning curves: the schedule, and the time each epoch
 # spent on its training batches (recipe.TrainingClock).
@@ -24,16 +25,13 @@ def pyplot():
 def save_figure(figure, path: str | os.PathLike) -> None:
     """Save atomically, so an interrupted run never leaves a broken PNG."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(handle)
     # The file names its maker, so that a later command may replace it (output_dirs.is_seqzoo_plot).
     metadata = {"Creator": "seqzoo"} if path.suffix.lower() in (".png", ".svg", ".pdf", ".ps", ".eps") else None
     try:
-        figure.savefig(temporary, dpi=120, bbox_inches="tight", metadata=metadata)
-        os.replace(temporary, path)
+        # Matplotlib picks the format by the name's ending: the temporary keeps it.
+        with atomic_path(path, suffix=f".tmp{path.suffix}") as temporary:
+            figure.savefig(temporary, dpi=120, bbox_inches="tight", metadata=metadata)
     finally:
-        Path(temporary).unlink(missing_ok=True)
         pyplot().close(figure)
 
 

@@ -4,15 +4,25 @@ The callbacks write into the run directory: the best weights so far
 (`checkpoints/best.weights.h5`), the history (`history.csv`) and TensorBoard logs
 (`logs/`). Early stopping restores the best weights; a loss that turns NaN stops
 training and restores the last good weights, and says so.
+
+The checkpoint and the history are written atomically, with the mode every seqzoo file
+gets (`atomic_files`): a run killed at any moment leaves the previous checkpoint and the
+history of the epochs it finished, never half a file.
 """
 
 from __future__ import annotations
 
+import collections.abc
+import csv
+import io
 import math
 import time
 from pathlib import Path
 
 import keras
+import numpy as np
+
+from seqzoo.tasks.common.atomic_files import atomic_path, atomic_write_text
 
 
 class DivergenceGuard(keras.callbacks.Callback):
@@ -194,6 +204,113 @@ class TimeBudget(keras.callbacks.Callback):
             self.report(f"time budget of {self.seconds:g} s reached; training stopped.")
 
 
+class HistoryCSV(keras.callbacks.Callback):
+    """Writes the epochs' logs to a CSV file, the whole file anew and atomically after
+    each epoch, in the layout of Keras' `CSVLogger` (an `epoch` column, then the log
+    names sorted, `val_` columns added when there is no validation, "NA" for a missing
+    value), so readers of `history.csv` see every finished epoch and never a torn row.
+
+    Args:
+        path: the CSV file.
+
+    Examples:
+
+    >>> import csv, os, tempfile, numpy as np, keras
+    >>> path = os.path.join(tempfile.mkdtemp(), "history.csv")
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> _ = model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=2, verbose=0,
+    ...               callbacks=[HistoryCSV(path)])
+    >>> [row["epoch"] for row in csv.DictReader(open(path, newline=""))]
+    ['0', '1']
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+        self.keys = None
+        self.rows = []
+
+    def on_train_begin(self, logs=None):
+        # An empty file at once, as CSVLogger makes: a run killed before its first
+        # epoch ended still shows that it started training.
+        self.keys, self.rows = None, []
+        atomic_write_text(self.path, "")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(key.startswith("val_") for key in self.keys):
+                self.keys += [f"val_{key}" for key in self.keys]
+        row = collections.OrderedDict({"epoch": epoch})
+        row.update((key, _csv_value(logs.get(key, "NA"))) for key in self.keys)
+        self.rows.append(row)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["epoch", *self.keys], dialect=csv.excel)
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic_write_text(self.path, buffer.getvalue())
+
+
+def _csv_value(value):
+    # As CSVLogger writes them: a sequence becomes "[a, b]" (quoted), a scalar itself.
+    if isinstance(value, str) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value
+    if isinstance(value, collections.abc.Iterable):
+        return f'"[{", ".join(map(str, value))}]"'
+    return value
+
+
+class BestWeightsCheckpoint(keras.callbacks.Callback):
+    """Saves the weights whenever the monitored value improves on the best so far,
+    to a temporary file beside `path` that is then renamed over it, so the checkpoint
+    on disk is always a whole one. A value that is missing or not finite never counts
+    as an improvement, so a diverged epoch never replaces a good checkpoint.
+
+    Args:
+        path: the weights file (ends in `.weights.h5`).
+        monitor: the log to watch, e.g. "val_loss".
+        mode: "min" or "max"; by default "max" for accuracy-like names, else "min".
+
+    Examples:
+
+    >>> import os, tempfile, numpy as np, keras
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.weights.h5")
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> _ = model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=2, verbose=0,
+    ...               callbacks=[BestWeightsCheckpoint(path, monitor="loss")])
+    >>> os.listdir(os.path.dirname(path))
+    ['best.weights.h5']
+    """
+
+    def __init__(self, path, monitor: str = "val_loss", mode: str | None = None):
+        super().__init__()
+        self.path = Path(path)
+        self.monitor = monitor
+        if mode is None:
+            mode = "max" if any(word in monitor for word in ("acc", "auc", "bleu")) else "min"
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', not {mode!r}")
+        self.mode = mode
+        self.best = None
+
+    def on_train_begin(self, logs=None):
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(float(value)):
+            return
+        value = float(value)
+        if self.best is not None and not (value < self.best if self.mode == "min" else value > self.best):
+            return
+        self.best = value
+        with atomic_path(self.path, suffix=".tmp.weights.h5") as temporary:
+            self.model.save_weights(temporary, overwrite=True)
+
+
 def make_optimizer(learning_rate: float, clipnorm: float | None) -> keras.optimizers.Optimizer:
     """Adam, with the gradient clipped to a global norm when `clipnorm` is set (the
     standard fix for exploding gradients in recurrent networks, Pascanu et al. 2013)."""
@@ -209,7 +326,7 @@ def training_callbacks(
     the CSV history and TensorBoard logs written there."""
     guard = DivergenceGuard()
     callbacks = [
-        TrainingClock(),  # first, so every later callback (CSVLogger) sees train_seconds
+        TrainingClock(),  # first, so every later callback (HistoryCSV) sees train_seconds
         guard,
         keras.callbacks.EarlyStopping(
             # Say which epoch is restored when training for a run directory only.
@@ -222,13 +339,8 @@ def training_callbacks(
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     callbacks += [
         # Only improvements are saved, so a diverged epoch never replaces a good checkpoint.
-        keras.callbacks.ModelCheckpoint(
-            run_dir / "checkpoints" / "best.weights.h5",
-            monitor=monitor,
-            save_best_only=True,
-            save_weights_only=True,
-        ),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+        BestWeightsCheckpoint(run_dir / "checkpoints" / "best.weights.h5", monitor=monitor),
+        HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
     ]
     return callbacks, guard

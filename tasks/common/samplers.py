@@ -65,6 +65,7 @@ __all__ = ["sample", "beam_search", "gnmt_length_penalty"]
 StepFn = Callable[..., tuple]
 
 _NEG_INF = float("-inf")
+_FLOAT_MAX = 3.4028234663852886e38  # the largest finite float32
 
 
 def gnmt_length_penalty(length, alpha):
@@ -181,6 +182,9 @@ def _filter_and_sample(logits, temperature, top_k, top_p, filtered, seed):
     greedy_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
     greedy_rows = temperature <= 0.0
     scaled = logits / tf.where(greedy_rows, 1.0, temperature)[:, None]
+    # A tiny temperature can overflow the scaled logits to +-inf, whose categorical
+    # draw is garbage (an id past the vocabulary); finite values pass unchanged.
+    scaled = tf.clip_by_value(scaled, -_FLOAT_MAX, _FLOAT_MAX)
     if not filtered:
         sampled = tf.random.stateless_categorical(scaled, 1, seed, dtype=tf.int32)[:, 0]
         return tf.where(greedy_rows, greedy_ids, sampled)

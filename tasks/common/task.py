@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from seqzoo.tasks.common import recipe
+from seqzoo.tasks.common.atomic_files import atomic_path
 from seqzoo.tasks.common.contract import TaskSpec, TokenSide
 from seqzoo.tasks.common.model_files import load_keras_model
 from seqzoo.tasks.common.errors import UsageError
@@ -167,9 +168,8 @@ class Task:
         for file_name, text in self.extra_files().items():
             atomic_write_text(run_dir / file_name, text)
         record_model_inputs(run_dir, self.model_input_files())
-        temporary = run_dir / ".model.keras.tmp.keras"
-        self.model.save(temporary)
-        temporary.replace(run_dir / "model.keras")
+        with atomic_path(run_dir / "model.keras", suffix=".tmp.keras") as temporary:
+            self.model.save(temporary)
 
     @classmethod
     def load(cls, run_dir: str | Path, require_finished: bool = True) -> "Task":

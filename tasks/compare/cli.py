@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from seqzoo.tasks.common.flag_checks import at_least, check_out_path
+
 # Config fields that compare sets itself, per run.
 _OWN_FIELDS = {"arch", "time_budget"}
 
@@ -46,7 +48,7 @@ def add_commands(commands) -> None:
         group.add_argument("--budget", type=_budget, metavar="DURATION",
                            help="training time per run, e.g. 90s, 10m, 1h (then --epochs, if given, "
                            "is a maximum; default: no time limit)")
-        group.add_argument("--repeats", type=int, default=1,
+        group.add_argument("--repeats", type=at_least("--repeats", 1), default=1,
                            help="runs per architecture, with seeds --seed, --seed+1, ...; the table "
                            "shows mean ± standard deviation (default: 1)")
         group.add_argument("--out", help=f"report directory (default: reports/{task}; never overwritten)")
@@ -68,6 +70,7 @@ def command_compare(args) -> int:
     from seqzoo.tasks.compare.runner import Comparison, architecture_names, parse_archs
     from seqzoo.tasks.registry import get_task
 
+    check_out_path(args.out, "--out")
     config = config_from_args(get_task(args.task).config_class, args)
     if args.budget and "epochs" not in vars(args):
         config.epochs = UNLIMITED_EPOCHS  # the budget (or early stopping) decides

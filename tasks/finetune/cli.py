@@ -24,6 +24,9 @@ def command_finetune(args) -> int:
     from seqzoo.tasks.common.cli_support import config_from_args
     from seqzoo.tasks.finetune.transfer import finetune
 
+    from seqzoo.tasks.common.flag_checks import check_out_path
+
+    check_out_path(args.out, "--out")
     config = config_from_args(FinetuneConfig, args)
     finetune(args.run, args.out, config, overwrite=args.overwrite, verbose=2 if args.quiet else "auto")
     return 0

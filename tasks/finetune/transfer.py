@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 
+from seqzoo.tasks.common.atomic_files import atomic_write_text
 from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.model_files import load_keras_model
 from seqzoo.tasks.finetune.config import FinetuneConfig
@@ -166,10 +168,11 @@ def _append_history_csv(earlier: Path, later: Path) -> None:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     for epoch, row in enumerate(rows):
         row["epoch"] = str(epoch)
-    with open(later, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(later, text.getvalue())
     earlier.unlink(missing_ok=True)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 
+from seqzoo.tasks.common.flag_checks import at_least, between, seed as seed_type
+
 
 def add_evaluate_flags(parser) -> None:
     """`seqzoo evaluate` needs nothing more for a language model: --data names a text file,
@@ -22,15 +24,15 @@ def add_commands(commands) -> None:
     generate.add_argument("run_dir", help="a run directory made by `seqzoo train language-model`")
     generate.add_argument("--prompt", action="append", default=None,
                           help="text to continue (repeat for several; default: one empty prompt)")
-    generate.add_argument("--max-tokens", type=int, default=200, help="tokens to generate (default: 200)")
-    generate.add_argument("--temperature", type=float, default=1.0,
+    generate.add_argument("--max-tokens", type=at_least("--max-tokens", 1), default=200, help="tokens to generate (default: 200)")
+    generate.add_argument("--temperature", type=at_least("--temperature", 0.0, float), default=1.0,
                           help="softmax temperature; 0 is greedy decoding (default: 1.0)")
-    generate.add_argument("--top-k", type=int, default=0,
+    generate.add_argument("--top-k", type=at_least("--top-k", 0), default=0,
                           help="sample among the k most likely tokens; 0 keeps all (default: 0)")
-    generate.add_argument("--top-p", type=float, default=1.0,
+    generate.add_argument("--top-p", type=between("--top-p", 0.0, 1.0, low_open=True), default=1.0,
                           help="sample among the most likely tokens holding this much probability "
                           "(nucleus sampling; default: 1.0, all)")
-    generate.add_argument("--seed", type=int, default=None,
+    generate.add_argument("--seed", type=seed_type, default=None,
                           help="random seed, the same for every prompt (default: a random one, printed "
                           "with --json)")
     generate.add_argument("--json", action="store_true",

@@ -18,7 +18,11 @@ Details a user sees:
   batch.
 - Settings (`max_tokens`, `temperature`, `top_k`, `top_p`, `seed`) are
   vectors `[batch]` or one-element vectors applied to every row.
-  `temperature <= 0` decodes greedily.
+  `temperature` 0 decodes greedily.
+- Requests are validated in the graph: `max_tokens` in 0..`MAX_TOKENS_LIMIT`,
+  `temperature` finite and >= 0, `top_k` >= 0, `top_p` in (0, 1], and each
+  setting one value or one per prompt. A bad request fails with an
+  InvalidArgumentError naming the input before anything is generated.
 - A Transformer sees at most `context_length` positions: `max_tokens` is cut
   to `context_length - 1` and a longer prompt keeps its last tokens.
 - [PAD] and [END] are never generated (never targets in training), nor
@@ -34,6 +38,9 @@ from seqzoo.data.vocabulary import END_ID, PAD_ID, START_ID
 from seqzoo.tasks.common.samplers import sample
 
 _SUPPRESSED = -1e9
+
+# The most tokens one request may ask for (a served request must not run for hours).
+MAX_TOKENS_LIMIT = 10_000
 
 
 def _spec(dtype, name):
@@ -63,8 +70,10 @@ class LanguageModelGenerator(tf.Module):
     ([2, 5], [2])
     """
 
-    def __init__(self, preprocessor, decoder, default_top_k: int = 0, default_top_p: float = 1.0):
+    def __init__(self, preprocessor, decoder, default_top_k: int = 0, default_top_p: float = 1.0,
+                 max_tokens_limit: int = MAX_TOKENS_LIMIT):
         super().__init__(name="seqzoo_language_model")
+        self.max_tokens_limit = int(max_tokens_limit)
         self.preprocessor = preprocessor
         self.decoder = decoder
         self.default_top_k = int(default_top_k)
@@ -106,7 +115,44 @@ class LanguageModelGenerator(tf.Module):
             return self.decoder.prime(ids, max_length=self.context_length)
         return self.decoder.prime(ids)
 
+    def _checked(self, prompt, max_tokens, temperature, top_k, top_p, seed):
+        """The request, validated in the graph before any of it is used.
+
+        A bad request (a setting out of range, NaN or infinite, or a settings vector
+        whose length is neither 1 nor the batch of `prompt`) fails with an
+        InvalidArgumentError whose message names the input; nothing downstream runs.
+        An empty settings vector still means the default (1), as before.
+        """
+        requests = tf.shape(prompt)[0]
+        settings = {"max_tokens": max_tokens, "temperature": temperature, "top_k": top_k,
+                    "top_p": top_p, "seed": seed}
+        checks = []
+        for name, value in settings.items():
+            size = tf.size(value)
+            checks.append(tf.debugging.assert_equal(
+                (size <= 1) | tf.equal(size, requests), True,
+                message=f"{name} must have one value or one per prompt (the batch of prompt)",
+            ))
+        ranges = (
+            ((max_tokens >= 0) & (max_tokens <= self.max_tokens_limit),
+             f"max_tokens must be between 0 and {self.max_tokens_limit}"),
+            (tf.math.is_finite(temperature) & (temperature >= 0.0),
+             "temperature must be a finite number >= 0 (0 is greedy)"),
+            (top_k >= 0, "top_k must be >= 0 (0 keeps every token)"),
+            ((top_p > 0.0) & (top_p <= 1.0), "top_p must be in (0, 1] (1 keeps every token)"),
+        )
+        for valid, message in ranges:
+            checks.append(tf.debugging.assert_equal(tf.reduce_all(valid), True, message=message))
+        # Everything below reads the inputs through these identities, so it runs only
+        # once every check has passed.
+        with tf.control_dependencies([check for check in checks if check is not None]):
+            return tuple(tf.identity(value) for value in
+                         (prompt, max_tokens, temperature, top_k, top_p, seed))
+
     def _generate(self, prompt, max_tokens, temperature, top_k, top_p, seed):
+        prompt, max_tokens, temperature, top_k, top_p, seed = self._checked(
+            prompt, max_tokens, temperature, top_k, top_p, seed
+        )
         # An empty batch (TensorFlow Serving may send one) runs one empty prompt and
         # returns no rows.
         requests = tf.shape(prompt)[0]
@@ -114,12 +160,9 @@ class LanguageModelGenerator(tf.Module):
         batch = tf.shape(prompt)[0]
 
         def per_row(value, dtype):
+            # One value (an empty vector means 1) or one per prompt, as `_checked` ensured.
             value = tf.cast(value, dtype)
             value = tf.concat([value, tf.ones([1], dtype)], 0)[: tf.maximum(tf.size(value), 1)]
-            tf.debugging.assert_equal(
-                tf.logical_or(tf.equal(tf.size(value), 1), tf.equal(tf.size(value), batch)),
-                True, message="settings must have one value or one per prompt",
-            )
             return tf.broadcast_to(value, [batch])
 
         max_tokens = tf.maximum(per_row(max_tokens, tf.int32), 0)
@@ -160,7 +203,7 @@ class LanguageModelGenerator(tf.Module):
         Args:
             prompt: string `[batch]`.
             max_tokens: int32 `[batch]` or `[1]`, tokens to generate.
-            temperature: float32 `[batch]` or `[1]`; <= 0 is greedy.
+            temperature: float32 `[batch]` or `[1]`, finite and >= 0; 0 is greedy.
             top_k: int32 `[batch]` or `[1]`; 0 keeps every token.
             top_p: float32 `[batch]` or `[1]`; 1.0 keeps every token.
             seed: int32 `[batch]` or `[1]`.

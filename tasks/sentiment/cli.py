@@ -32,6 +32,9 @@ def command_predict(args) -> int:
         texts += read_texts(args.file, encoding=args.encoding)
     if not texts:
         raise UsageError("give texts to classify as arguments or with --file.")
+    from seqzoo.tasks.common.flag_checks import check_texts
+
+    check_texts(texts, "a text to classify")
     for prediction in SentimentTask.load(args.run_dir).predict(texts):
         if args.json:
             print(json.dumps(prediction, ensure_ascii=False))

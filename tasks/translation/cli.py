@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 
 from seqzoo.tasks.common.cli_support import add_flag_once
+from seqzoo.tasks.common.flag_checks import at_least, check_out_path, check_texts
+
+BEAM_SIZE = at_least("--beam-size", 1)
+LENGTH_PENALTY = at_least("--length-penalty", 0.0, float)
 
 
 def add_evaluate_flags(parser) -> None:
     group = parser.add_argument_group("translation")
-    add_flag_once(group, parser, "--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
-    add_flag_once(group, parser, "--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
+    add_flag_once(group, parser, "--beam-size", type=BEAM_SIZE, help="beam size (default: the run's; 1 is greedy)")
+    add_flag_once(group, parser, "--length-penalty", type=LENGTH_PENALTY, help="GNMT length penalty alpha (default: the run's)")
     add_flag_once(group, parser, "--source-column", help="column holding the source sentence (default: the run's)")
     add_flag_once(group, parser, "--target-column", help="column holding the translation (default: the run's)")
 
@@ -21,9 +25,9 @@ def add_commands(commands) -> None:
     translate.add_argument("texts", nargs="*", help="sentences to translate")
     translate.add_argument("--file", help="a plain text file, one sentence per line")
     translate.add_argument("--encoding", default="utf-8", help="encoding of --file (default: utf-8)")
-    translate.add_argument("--beam-size", type=int, help="beam size (default: the run's; 1 is greedy)")
-    translate.add_argument("--length-penalty", type=float, help="GNMT length penalty alpha (default: the run's)")
-    translate.add_argument("--n-best", type=int, default=1, help="print the N best translations (default: 1)")
+    translate.add_argument("--beam-size", type=BEAM_SIZE, help="beam size (default: the run's; 1 is greedy)")
+    translate.add_argument("--length-penalty", type=LENGTH_PENALTY, help="GNMT length penalty alpha (default: the run's)")
+    translate.add_argument("--n-best", type=at_least("--n-best", 1), default=1, help="print the N best translations (default: 1)")
     translate.add_argument("--greedy", action="store_true", help="greedy decoding instead of beam search")
     translate.add_argument("--attention-plot", metavar="PNG",
                            help="write the attention heat map (several texts: PNG-1.png, PNG-2.png, ...)")
@@ -46,6 +50,12 @@ def command_translate(args) -> int:
         texts += read_texts(args.file, encoding=args.encoding)
     if not texts:
         raise UsageError("give sentences to translate as arguments or with --file.")
+    check_texts(texts, "a sentence to translate")
+    if args.beam_size is not None and not args.greedy and args.n_best > args.beam_size:
+        raise UsageError(f"--n-best is {args.n_best}; it must be at most --beam-size ({args.beam_size}).")
+    if args.greedy and args.n_best > 1:
+        raise UsageError(f"--n-best is {args.n_best}; greedy decoding (--greedy) gives only 1.")
+    check_out_path(args.attention_plot, "--attention-plot")
     task = TranslationTask.load(args.run_dir)
     results = task.translate(texts, beam_size=args.beam_size, length_penalty=args.length_penalty,
                              n_best=args.n_best, greedy=args.greedy, return_attention=bool(args.attention_plot),

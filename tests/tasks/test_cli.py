@@ -163,3 +163,18 @@ def test_archs_lists_every_architecture_with_a_parameter_count(capsys):
 def test_datasets_lists_the_builtin_sentiment_data(capsys):
     assert main(["datasets"]) == 0
     assert "negation-reviews" in capsys.readouterr().out
+
+
+def test_an_unexpected_error_is_one_line_and_a_hint_and_debug_shows_the_traceback(capsys, monkeypatch):
+    from seqzoo.tasks import cli
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero\nmore detail")
+
+    monkeypatch.setitem(cli.COMMANDS, "datasets", broken)
+    assert main(["datasets"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "seqzoo: error: ZeroDivisionError: division by zero" and "--debug" in lines[1]
+    assert len(lines) == 2 and not any("Traceback" in line for line in lines)
+    with pytest.raises(ZeroDivisionError):
+        main(["datasets", "--debug"])
