@@ -35,8 +35,9 @@ SEED = {"minimum": 0, "maximum": 2**32 - 1}  # what keras.utils.set_random_seed 
 
 def config_field(default: Any, help: str, **kwargs) -> Any:
     """A config field: its default, its `--flag`'s help, and optionally its allowed values
-    (`minimum`, `above`, `maximum`, `below`, `choices`; see RANGE_KEYS)."""
-    unknown = set(kwargs) - set(RANGE_KEYS) - {"choices"}
+    (`minimum`, `above`, `maximum`, `below`, `choices`; see RANGE_KEYS) and `path=True`
+    for a field that names an input file or folder (an `--out` may never overlap it)."""
+    unknown = set(kwargs) - set(RANGE_KEYS) - {"choices", "path"}
     if unknown:
         raise TypeError(f"config_field: unknown metadata {sorted(unknown)}")
     return field(default=default, metadata={"help": help, **kwargs})

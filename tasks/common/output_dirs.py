@@ -58,6 +58,7 @@ RuntimeError: training failed
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -245,8 +246,11 @@ def input_paths(config=None, extra: Iterable[tuple[str, Any]] = ()) -> list[tupl
         values = config.to_dict()
     else:
         values = dict(config)
+    # A plug-in's own path fields say so in their metadata (`config_field(..., path=True)`).
+    declared = [f.name for f in dataclasses.fields(config) if f.metadata.get("path")] \
+        if dataclasses.is_dataclass(config) else []
     found = []
-    for name in PATH_FIELDS:
+    for name in dict.fromkeys([*PATH_FIELDS, *declared]):
         found += _existing("--" + name.replace("_", "-"), values.get(name))
     for label, value in extra:
         found += _existing(label, value)

@@ -98,6 +98,8 @@ PLUGIN_FILES = {
             batch_size: int = field(default=32, metadata={"help": "examples per batch"})
             learning_rate: float = field(default=1e-2, metadata={"help": "Adam learning rate"})
             # The task's own settings.
+            text_column: str = field(default="text", metadata={"help": "column holding the text"})
+            label_column: str = field(default="label", metadata={"help": "column holding the label"})
             examples: int = field(default=800, metadata={"help": "generated examples when no --data is given"})
             max_tokens: int = field(default=11, metadata={"help": "longest generated sequence"})
             task: str = "toy-majority"

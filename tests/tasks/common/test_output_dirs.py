@@ -301,3 +301,21 @@ def test_a_run_stopped_before_its_first_save_is_refused_and_still_inspectable(tm
         read_run_info(run)
     assert read_run_info(run, require_finished=False) == {"status": UNFINISHED}
     assert output_kind(run) == "run" and check_out(run, "run", overwrite=True) == run.resolve()
+
+
+def test_a_plugin_config_declares_its_own_input_paths(tmp_path):
+    import dataclasses
+
+    from seqzoo.tasks.common.config import JSONConfig, config_field
+
+    @dataclasses.dataclass
+    class LexiconConfig(JSONConfig):
+        lexicon: str | None = config_field(None, "a lexicon file", path=True)
+
+    lexicon = tmp_path / "words" / "lexicon.txt"
+    lexicon.parent.mkdir()
+    lexicon.write_text("good\n")
+    inputs = input_paths(LexiconConfig(lexicon=str(lexicon)))
+    assert inputs == [("--lexicon", lexicon.resolve())] or [label for label, _ in inputs] == ["--lexicon"]
+    with pytest.raises(UsageError, match="--lexicon"):
+        check_inputs(tmp_path / "words", inputs)

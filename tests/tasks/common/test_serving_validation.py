@@ -275,3 +275,32 @@ def test_text_and_image_exports_take_empty_and_hostile_input(serve, tasks):
     for answer in answers[8:10]:  # not an image at all: refused, naming the problem
         assert answer.get("error") == "InvalidArgumentError", answer
         assert "image" in answer["message"].lower() or "empty" in answer["message"].lower(), answer
+
+
+def test_text_and_image_signatures_fuzzed_end_in_a_result_or_a_refusal(serve):
+    """Random batches of text (any Unicode, or raw bytes that need not be UTF-8) for the
+    translation and sentiment exports, and of bytes for the captioning export: each request
+    is answered row for row, or refused with an InvalidArgumentError; nothing else."""
+    drawn = []
+
+    @settings(max_examples=40, database=None, derandomize=True, deadline=None)
+    @given(texts=st.lists(st.one_of(st.text(max_size=40), st.binary(max_size=40)), max_size=4),
+           images=st.lists(st.binary(max_size=120), max_size=3))
+    def collect(texts, images):
+        drawn.append((texts, images))
+
+    collect()
+    cases, rows = [], []
+    for texts, images in drawn:
+        cases += [case("translation", "serving_default", text=texts),
+                  case("sentiment", "serving_default", text=texts),
+                  case("captioning", "serving_default", image=images)]
+        rows += [len(texts), len(texts), len(images)]
+    answers = serve(cases)
+    assert len(answers) == len(cases)
+    for answer, count in zip(answers, rows):
+        if "outputs" in answer:
+            assert all(len(values) == count for values in answer["outputs"].values()
+                       if isinstance(values, list)), answer
+        else:
+            assert answer.get("error") == "InvalidArgumentError", answer
