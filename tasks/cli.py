@@ -141,8 +141,8 @@ def _check_data_path(data: str | None) -> None:
 
 
 def command_evaluate(args) -> int:
+    jobs = run_jobs(args.run_dir)  # reads run.json only: the model loads in evaluate_run
     _check_data_path(args.data)
-    jobs = run_jobs(args.run_dir)
     metrics = jobs.evaluate_run(args.run_dir, args)
     if args.json:
         print(json.dumps(metrics, indent=2))
