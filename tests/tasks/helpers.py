@@ -97,3 +97,33 @@ def caption_in_fresh_process(export_dir, files):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def tiny_untrained_tasks() -> dict:
+    """One tiny untrained task per built-in template (task name -> task), and the captioned
+    images the captioner was built on ("images"), for export and serving tests."""
+    from seqzoo.data.builtin_digit_captions import load_digit_strings
+    from seqzoo.data.readers import LabelledTexts
+    from seqzoo.tasks import SentimentConfig, SentimentTask
+    from seqzoo.tasks.captioning.config import CaptioningConfig
+    from seqzoo.tasks.captioning.task import CaptioningTask
+    from seqzoo.tasks.language_model.config import LanguageModelConfig
+    from seqzoo.tasks.language_model.task import LanguageModelTask
+    from seqzoo.tasks.translation.config import TranslationConfig
+    from seqzoo.tasks.translation.task import TranslationTask
+
+    reviews = LabelledTexts(["good film", "bad film", "a good one", "so bad"] * 4,
+                            ["pos", "neg", "pos", "neg"] * 4, source="toy")
+    pairs = ParallelTexts(["a b", "b a", "a a", "b b"] * 4, ["B A", "A B", "A A", "B B"] * 4, "toy")
+    images = load_digit_strings(size=8)
+    return {
+        "sentiment": SentimentTask.build(SentimentConfig(arch="gru", units=8, embedding_dim=8), reviews),
+        "language-model": LanguageModelTask.build(
+            LanguageModelConfig(arch="gru", units=8, embedding_dim=8, window=10, batch_size=4), "abcab cab\n" * 10),
+        "translation": TranslationTask.build(
+            TranslationConfig(arch="luong", units=8, embedding_dim=8, beam_size=2), pairs),
+        "captioning": CaptioningTask.build(
+            CaptioningConfig(arch="show-attend-tell", units=8, embedding_dim=8, cnn_filters="4,8",
+                             image_size="16x48", beam_size=2), images),
+        "images": images,
+    }

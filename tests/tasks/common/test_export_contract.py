@@ -22,6 +22,7 @@ from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.inspection.report import inspect_path
 from seqzoo.tasks.common.model_card import example_request, read_model_card, signature_contract
 from seqzoo.tasks.registry import all_tasks, get_task
+from tests.tasks.helpers import tiny_untrained_tasks
 
 REPOSITORY = next(folder for folder in Path(__file__).resolve().parents if (folder / "pyproject.toml").exists())
 CONTRACT_PAGE = REPOSITORY / "docs" / "reference" / "export-contract.md"
@@ -69,31 +70,9 @@ def contract_row(task, signature) -> str:
 @pytest.fixture(scope="module")
 def tasks():
     """One tiny untrained task per template, with what to compare its export against."""
-    from seqzoo.data.builtin_digit_captions import load_digit_strings
-    from seqzoo.data.parallel import ParallelTexts
-    from seqzoo.data.readers import LabelledTexts
-    from seqzoo.tasks import SentimentConfig, SentimentTask
-    from seqzoo.tasks.captioning.task import CaptioningTask
-    from seqzoo.tasks.captioning.config import CaptioningConfig
-    from seqzoo.tasks.language_model.task import LanguageModelTask
-    from seqzoo.tasks.language_model.config import LanguageModelConfig
-    from seqzoo.tasks.translation.task import TranslationTask
-    from seqzoo.tasks.translation.config import TranslationConfig
-
-    reviews = LabelledTexts(["good film", "bad film", "a good one", "so bad"] * 4,
-                            ["pos", "neg", "pos", "neg"] * 4, source="toy")
-    pairs = ParallelTexts(["a b", "b a", "a a", "b b"] * 4, ["B A", "A B", "A A", "B B"] * 4, "toy")
-    images = load_digit_strings(size=8)
-    return {
-        "sentiment": SentimentTask.build(SentimentConfig(arch="gru", units=8, embedding_dim=8), reviews),
-        "language-model": LanguageModelTask.build(
-            LanguageModelConfig(arch="gru", units=8, embedding_dim=8, window=10, batch_size=4), "abcab cab\n" * 10),
-        "translation": TranslationTask.build(
-            TranslationConfig(arch="luong", units=8, embedding_dim=8, beam_size=2), pairs),
-        "captioning": (CaptioningTask.build(
-            CaptioningConfig(arch="show-attend-tell", units=8, embedding_dim=8, cnn_filters="4,8",
-                             image_size="16x48", beam_size=2), images), images),
-    }
+    built = tiny_untrained_tasks()
+    return {name: built[name] for name in ("sentiment", "language-model", "translation")} | {
+        "captioning": (built["captioning"], built["images"])}
 
 
 @pytest.fixture(scope="module")

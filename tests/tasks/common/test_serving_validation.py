@@ -21,6 +21,7 @@ import textwrap
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
+from tests.tasks.helpers import tiny_untrained_tasks
 
 pytestmark = pytest.mark.slow  # builds and exports four tiny models (about a minute)
 
@@ -93,32 +94,7 @@ def valid_setting(max_tokens, temperature, top_k, top_p) -> bool:
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def tasks():
-    from seqzoo.data.builtin_digit_captions import load_digit_strings
-    from seqzoo.data.parallel import ParallelTexts
-    from seqzoo.data.readers import LabelledTexts
-    from seqzoo.tasks import SentimentConfig, SentimentTask
-    from seqzoo.tasks.captioning.config import CaptioningConfig
-    from seqzoo.tasks.captioning.task import CaptioningTask
-    from seqzoo.tasks.language_model.config import LanguageModelConfig
-    from seqzoo.tasks.language_model.task import LanguageModelTask
-    from seqzoo.tasks.translation.config import TranslationConfig
-    from seqzoo.tasks.translation.task import TranslationTask
-
-    reviews = LabelledTexts(["good film", "bad film", "a good one", "so bad"] * 4,
-                            ["pos", "neg", "pos", "neg"] * 4, source="toy")
-    pairs = ParallelTexts(["a b", "b a", "a a", "b b"] * 4, ["B A", "A B", "A A", "B B"] * 4, "toy")
-    images = load_digit_strings(size=8)
-    return {
-        "sentiment": SentimentTask.build(SentimentConfig(arch="gru", units=8, embedding_dim=8), reviews),
-        "language-model": LanguageModelTask.build(
-            LanguageModelConfig(arch="gru", units=8, embedding_dim=8, window=10, batch_size=4), "abcab cab\n" * 10),
-        "translation": TranslationTask.build(
-            TranslationConfig(arch="luong", units=8, embedding_dim=8, beam_size=2), pairs),
-        "captioning": CaptioningTask.build(
-            CaptioningConfig(arch="show-attend-tell", units=8, embedding_dim=8, cnn_filters="4,8",
-                             image_size="16x48", beam_size=2), images),
-        "images": images,
-    }
+    return tiny_untrained_tasks()
 
 
 @pytest.fixture(scope="module")
