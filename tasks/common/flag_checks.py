@@ -100,3 +100,19 @@ def check_texts(texts, what: str) -> None:
         if not text.strip():
             where = f"text {number}" if len(texts) > 1 else "the text"
             raise UsageError(f"{where} is empty; give {what}.")
+
+
+def texts_to_read(args, none_given: str, what: str) -> list[str]:
+    """The texts of a command: its arguments, then the lines of `--file` (read with
+    `--encoding`); none at all, or an empty one, is refused (UsageError) in one sentence."""
+    from seqzoo.tasks.common.errors import UsageError
+
+    texts = list(args.texts)
+    if args.file:
+        from seqzoo.data.readers import read_texts
+
+        texts += read_texts(args.file, encoding=args.encoding)
+    if not texts:
+        raise UsageError(none_given)
+    check_texts(texts, what)
+    return texts

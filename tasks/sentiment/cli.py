@@ -22,19 +22,10 @@ def add_commands(commands) -> None:
 
 
 def command_predict(args) -> int:
-    from seqzoo.tasks.common.errors import UsageError
+    from seqzoo.tasks.common.flag_checks import texts_to_read
     from seqzoo.tasks.sentiment.task import SentimentTask
 
-    texts = list(args.texts)
-    if args.file:
-        from seqzoo.data.readers import read_texts
-
-        texts += read_texts(args.file, encoding=args.encoding)
-    if not texts:
-        raise UsageError("give texts to classify as arguments or with --file.")
-    from seqzoo.tasks.common.flag_checks import check_texts
-
-    check_texts(texts, "a text to classify")
+    texts = texts_to_read(args, "give texts to classify as arguments or with --file.", "a text to classify")
     for prediction in SentimentTask.load(args.run_dir).predict(texts):
         if args.json:
             print(json.dumps(prediction, ensure_ascii=False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from seqzoo.tasks.common.cli_support import add_flag_once
-from seqzoo.tasks.common.flag_checks import at_least, check_out_path, check_texts
+from seqzoo.tasks.common.flag_checks import at_least, check_out_path, texts_to_read
 
 BEAM_SIZE = at_least("--beam-size", 1)
 LENGTH_PENALTY = at_least("--length-penalty", 0.0, float)
@@ -43,14 +43,8 @@ def command_translate(args) -> int:
     from seqzoo.tasks.common.errors import UsageError
     from seqzoo.tasks.translation.task import TranslationTask
 
-    texts = list(args.texts)
-    if args.file:
-        from seqzoo.data.readers import read_texts
-
-        texts += read_texts(args.file, encoding=args.encoding)
-    if not texts:
-        raise UsageError("give sentences to translate as arguments or with --file.")
-    check_texts(texts, "a sentence to translate")
+    texts = texts_to_read(args, "give sentences to translate as arguments or with --file.",
+                          "a sentence to translate")
     if args.beam_size is not None and not args.greedy and args.n_best > args.beam_size:
         raise UsageError(f"--n-best is {args.n_best}; it must be at most --beam-size ({args.beam_size}).")
     if args.greedy and args.n_best > 1:
