@@ -206,6 +206,24 @@ def make_dataset(
     >>> batch_ids.numpy().tolist(), labels.numpy().tolist()
     ([[4, 5, 0], [6, 0, 0], [7, 8, 9]], [1, 0, 1])
     """
+    data = make_epoch_data(ids, targets, batch_size, seed, bucketing)
+    return data.dataset(shuffle)
+
+
+def make_epoch_data(ids: tf.RaggedTensor, targets=None, batch_size: int = 32, seed: int = 0,
+                    bucketing: bool = True):
+    """`make_dataset`'s examples and batching as an `EpochData`, whose epochs can each
+    be rebuilt on their own (so a resumed run sees the same batches).
+
+    Examples:
+
+    >>> ids = tf.ragged.constant([[4, 5], [6], [7, 8, 9]], dtype=tf.int32)
+    >>> data = make_epoch_data(ids, np.array([1, 0, 1]), batch_size=3, bucketing=False)
+    >>> [labels.numpy().tolist() for _, labels in data.batches()]
+    [[1, 0, 1]]
+    """
+    from seqzoo.data.epoch_data import EpochData
+
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size} must be at least 1")
     if not isinstance(ids, tf.RaggedTensor):
@@ -224,14 +242,9 @@ def make_dataset(
     # Slices of a ragged tensor are ragged specs; an identity map makes them
     # plain 1-D tensors, which padded batching needs.
     dataset = dataset.map(lambda *example: example if len(example) > 1 else example[0])
-    if shuffle:
-        dataset = dataset.apply(shuffle_examples(max(n, 1), seed))
     boundaries = _length_boundaries(ids.row_lengths().numpy()) if bucketing else []
-    if boundaries:
-        dataset = dataset.apply(bucket_by_length(batch_size, boundaries))
-    else:
-        dataset = dataset.apply(pad_batches(batch_size))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    batch = bucket_by_length(batch_size, boundaries) if boundaries else pad_batches(batch_size)
+    return EpochData(dataset, n, batch, seed=seed)
 
 
 def _length_boundaries(lengths: np.ndarray) -> list[int]:

@@ -35,7 +35,6 @@ import re
 
 import numpy as np
 import tensorflow as tf
-
 from seqzoo.data.errors import DataError
 from seqzoo.data.vocabulary import START_ID
 
@@ -155,6 +154,13 @@ def stateful_windows(ids, batch_size: int, window: int) -> tf.data.Dataset:
     >>> [inputs.numpy().tolist() for inputs, _ in batches]
     [[[1, 2, 3], [7, 8, 9]], [[4, 5, 6], [10, 11, 12]]]
     """
+    return stateful_windows_epoch_data(ids, batch_size, window).batches()
+
+
+def stateful_windows_epoch_data(ids, batch_size: int, window: int):
+    """`stateful_windows` as an `EpochData` (never shuffled: row i continues row i)."""
+    from seqzoo.data.epoch_data import EpochData
+
     rows = max(1, min(int(batch_size), (len(ids) - 1) // int(window)))
     inputs, targets = stream_rows(ids, rows)
     inputs, targets = _pad_columns(inputs, window), _pad_columns(targets, window)
@@ -162,7 +168,18 @@ def stateful_windows(ids, batch_size: int, window: int) -> tf.data.Dataset:
     # [rows, steps * window] -> [steps, rows, window]: batch k is column block k.
     inputs = inputs.reshape(rows, steps, window).transpose(1, 0, 2)
     targets = targets.reshape(rows, steps, window).transpose(1, 0, 2)
-    return tf.data.Dataset.from_tensor_slices((inputs, targets)).prefetch(tf.data.AUTOTUNE)
+    return EpochData(tf.data.Dataset.from_tensor_slices((inputs, targets)), steps, lambda d: d, shuffle=False)
+
+
+def independent_windows_epoch_data(ids, window: int, batch_size: int, seed: int = 0):
+    """`independent_windows` as an `EpochData`, each epoch shuffled on its own."""
+    from seqzoo.data.epoch_data import EpochData
+
+    ids = np.asarray(ids, np.int32)
+    inputs = _pad_columns(ids[None, :-1], window).reshape(-1, window)
+    targets = _pad_columns(ids[None, 1:], window).reshape(-1, window)
+    return EpochData(tf.data.Dataset.from_tensor_slices((inputs, targets)), len(inputs),
+                     lambda d: d.batch(batch_size), seed=seed)
 
 
 def independent_windows(
@@ -186,10 +203,4 @@ def independent_windows(
     >>> batches[0][0].numpy().tolist(), batches[0][1].numpy().tolist()
     ([[1, 2, 3], [4, 5, 6], [7, 0, 0]], [[2, 3, 4], [5, 6, 7], [8, 0, 0]])
     """
-    ids = np.asarray(ids, np.int32)
-    inputs = _pad_columns(ids[None, :-1], window).reshape(-1, window)
-    targets = _pad_columns(ids[None, 1:], window).reshape(-1, window)
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
-    if shuffle:
-        dataset = dataset.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return independent_windows_epoch_data(ids, window, batch_size, seed).dataset(shuffle)

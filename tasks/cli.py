@@ -27,6 +27,7 @@ from seqzoo.tasks.common.cli_support import (
     import_tensorflow_quietly,
     user_errors,
 )
+from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.flag_checks import check_out_path
 from seqzoo.tasks.compare import cli as compare_cli
 from seqzoo.tasks.diagnose import cli as diagnose_cli
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
             add_config_flags(task_parser, spec.config_class, listed={"arch": list(spec.architectures)})
             task_parser.add_argument("--out", help="run directory (default: runs/TASK-ARCH, never overwritten)")
             task_parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+            task_parser.add_argument("--resume", action="store_true",
+                                     help="continue the unfinished run at --out from its last saved training state "
+                                          "(a finished run is left as it is; nothing there: train from the start)")
             task_parser.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
 
     evaluate = commands.add_parser("evaluate", help="evaluate a run directory on labelled data")
@@ -119,8 +123,11 @@ def command_train(args) -> int:
 
     spec = registry.get_task(args.task)
     config = config_from_args(spec.config_class, args)
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out, the run directory to continue.")
     out = args.out or default_run_directory(args.task, config.arch)
-    spec.jobs().train_run(config, out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto")
+    spec.jobs().train_run(config, out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto",
+                          resume=args.resume)
     print(f"run directory: {out}")
     return 0
 

@@ -92,6 +92,12 @@ class LanguageModel(keras.Model):
             template = self.decoder.get_initial_state(1)
             # Plain tf.Variables with an open batch dimension: not weights (never
             # saved, never trained), and free to change batch size.
+            # Under a tf.distribute strategy each replica carries the states of its own
+            # rows: a variable synchronised on read keeps one copy per replica.
+            sync = {}
+            if tf.distribute.has_strategy():
+                sync = {"synchronization": tf.VariableSynchronization.ON_READ,
+                        "aggregation": tf.VariableAggregation.ONLY_FIRST_REPLICA}
             with tf.init_scope():
                 self._carried = [
                     tf.Variable(
@@ -99,6 +105,7 @@ class LanguageModel(keras.Model):
                         shape=tf.TensorShape([None, state.shape[-1]]),
                         trainable=False,
                         name=f"carried_state_{index}",
+                        **sync,
                     )
                     for index, state in enumerate(template)
                 ]
@@ -108,6 +115,11 @@ class LanguageModel(keras.Model):
         return logits
 
     # --- carried states ----------------------------------------------------
+
+    def resume_variables(self):
+        """The carried states, which a resumed run needs besides the weights."""
+        self._make_carried()
+        return list(self._carried or [])
 
     def reset_states(self):
         """Forget the carried states (the next batch starts from zeros)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import RATE, FRACTION, MIN_VOCABULARY, DecoderModelConfig, JSONConfig, TrainConfig, config_field
+from seqzoo.tasks.common.config import RATE, FRACTION, MIN_VOCABULARY, DecoderModelConfig, JSONConfig, RuntimeConfig, TrainConfig, config_field
 
 DEFAULT_DATASET = "digit-strings"
 
@@ -67,7 +67,7 @@ class ModelConfig(DecoderModelConfig):
 
 
 @dataclass
-class CaptioningConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
+class CaptioningConfig(JSONConfig, RuntimeConfig, TrainConfig, ModelConfig, DataConfig):
     """Everything an image-captioning run needs, saved as `config.json`.
 
     Examples:

@@ -19,22 +19,22 @@ from typing import Sequence
 import keras
 import numpy as np
 import tensorflow as tf
-
 from seqzoo.data.batching import encode_texts
 from seqzoo.data.caption_readers import CaptionedImages
+from seqzoo.data.epoch_data import EpochData
 from seqzoo.data.image_files import decode_image
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.data.vocabulary import END_ID, START_ID
 from seqzoo.tasks.captioning import SPEC
+from seqzoo.tasks.captioning.architectures import get_architecture
 from seqzoo.tasks.captioning.config import DEFAULT_DATASET, CaptioningConfig
 from seqzoo.tasks.captioning.metrics import caption_metrics
+from seqzoo.tasks.common.detokenization import tidy_text
 from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.samplers import beam_search, sample
+from seqzoo.tasks.common.sequence_loss import MaskedSequenceLoss, masked_accuracy
 from seqzoo.tasks.common.task import Task
 from seqzoo.tasks.common.word_vector_init import initialise_embedding
-from seqzoo.tasks.common.samplers import beam_search, sample
-from seqzoo.tasks.common.detokenization import tidy_text
-from seqzoo.tasks.common.sequence_loss import MaskedSequenceLoss, masked_accuracy
-from seqzoo.tasks.captioning.architectures import get_architecture
 from seqzoo.zoo import ImageCaptioner, PretrainedImageEncoder, SmallCNNEncoder, TransformerDecoder
 from seqzoo.zoo.pretrained_image_encoder import BACKBONES
 
@@ -216,6 +216,11 @@ class CaptioningTask(Task):
     def dataset(self, data: CaptionedImages, shuffle: bool = False, features: np.ndarray | None = None):
         """Batches of ({"images" or "features", "target_ids": [START] + caption}, caption + [END]),
         one example per (image, reference caption) pair."""
+        return self.epoch_data(data, features).dataset(shuffle)
+
+    def epoch_data(self, data: CaptionedImages, features: np.ndarray | None = None) -> EpochData:
+        """`dataset`'s (image index, caption) examples and their batching (images are
+        read per batch)."""
         image_index = np.array([i for i, captions in enumerate(data.captions) for _ in captions], np.int64)
         texts = [caption for captions in data.captions for caption in captions]
         ids, _ = encode_texts(self.preprocessor, texts, max_length=self.config.max_length)
@@ -223,10 +228,8 @@ class CaptioningTask(Task):
         shape = tf.stack([ids.nrows(), 1])
         target_in = tf.concat([tf.RaggedTensor.from_tensor(tf.fill(shape, START_ID)), ids], axis=1).to_tensor()
         target_out = tf.concat([ids, tf.RaggedTensor.from_tensor(tf.fill(shape, END_ID))], axis=1).to_tensor()
-        dataset = tf.data.Dataset.from_tensor_slices((image_index, target_in, target_out))
-        if shuffle:
-            dataset = dataset.shuffle(len(image_index), seed=self.config.seed, reshuffle_each_iteration=True)
-        dataset = dataset.batch(self.config.batch_size)
+        examples = tf.data.Dataset.from_tensor_slices((image_index, target_in, target_out))
+        batch_size = self.config.batch_size
         height, width = self.image_shape
         if features is not None:
             feature_table = tf.constant(features)
@@ -252,7 +255,10 @@ class CaptioningTask(Task):
             example["target_ids"] = target_in[:, :length]
             return example, target_out[:, :length]
 
-        return dataset.map(to_example, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        def batch(dataset):
+            return dataset.batch(batch_size).map(to_example, num_parallel_calls=tf.data.AUTOTUNE)
+
+        return EpochData(examples, len(image_index), batch, seed=self.config.seed)
 
     # ----------------------------------------------------------------- training
     def compile_options(self) -> dict:
@@ -267,7 +273,7 @@ class CaptioningTask(Task):
                 raise UsageError("--cache-features needs a frozen pretrained encoder (--encoder NAME, "
                                  "without --fine-tune-encoder).")
             train_features, valid_features = self.encoder_features(train), self.encoder_features(valid)
-        return (self.dataset(train, shuffle=True, features=train_features),
+        return (self.epoch_data(train, features=train_features),
                 self.dataset(valid, features=valid_features))
 
     def after_fit(self) -> None:

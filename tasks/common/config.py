@@ -217,6 +217,34 @@ class TrainConfig:
     )
 
 
+@dataclass
+class RuntimeConfig:
+    """Where and how training runs: checkpoints for --resume, devices, precision, XLA
+    (`seqzoo.tasks.common.runtime`). Every task's config has these fields."""
+
+    checkpoint_every: int | None = config_field(
+        None, "save the training state (for --resume) every this many steps, besides every epoch end "
+        "(default: every 5 minutes of training; 0: at epoch ends only)", minimum=0
+    )
+    distribute: str = config_field(
+        "none", "train on several devices through tf.distribute: 'mirrored' (every local GPU, or the "
+        "--devices named; --batch-size is the global batch) or 'multi-worker' (one process per machine, "
+        "from TF_CONFIG)", choices=("none", "mirrored", "multi-worker")
+    )
+    devices: str | None = config_field(
+        None, "with --distribute mirrored: the devices, comma-separated (e.g. 'GPU:0,GPU:1'; default: "
+        "every GPU, else the CPU)"
+    )
+    mixed_precision: str = config_field(
+        "off", "compute in float16 or bfloat16, keeping variables, softmax, losses and logits in float32 "
+        "(float16 with loss scaling)", choices=("off", "float16", "bfloat16")
+    )
+    jit_compile: str = config_field(
+        "auto", "compile the training step with XLA: 'auto' picks per architecture and device the mode "
+        "measured fastest", choices=("auto", "on", "off")
+    )
+
+
 def config_fields(config_class) -> list[dataclasses.Field]:
     """The fields of a config class that are command-line flags (all but `task`)."""
     return [f for f in dataclasses.fields(config_class) if f.name != "task"]

@@ -17,15 +17,24 @@ Examples:
 
 from __future__ import annotations
 
+import json
 import random
-import time
 from pathlib import Path
 from typing import Any
 
+from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.output_dirs import check_out, input_paths, staged_output
 from seqzoo.tasks.common.plots import plot_learning_curves
 from seqzoo.tasks.common.run_directory import atomic_write_json
+from seqzoo.tasks.common.runtime import describe_strategy, runtime_scope, strategy_for, worker_output
 from seqzoo.tasks.common.word_vector_init import coverage_message, coverage_metrics
+
+
+def _has_state(folder: Path) -> bool:
+    """Whether an interrupted run in `folder` saved a training state to resume from."""
+    from seqzoo.tasks.common.training_state import state_path
+
+    return state_path(folder).is_file()
 
 
 class Splits(dict):
@@ -165,33 +174,90 @@ class TaskJobs:
     def load_task(self, run_dir: str | Path):
         return self.task_class.load(run_dir)
 
-    def train_run(self, config, run_dir: str | Path, overwrite: bool = False, verbose="auto") -> tuple[Any, dict]:
+    def train_run(self, config, run_dir: str | Path, overwrite: bool = False, verbose="auto",
+                  resume: bool = False) -> tuple[Any, dict]:
         """Read the data, train, evaluate on the test split and fill the run directory.
 
         The model is built before the run directory is made, so a config that cannot be
         built (or weights that cannot be fetched) leaves nothing behind. The run is marked
         unfinished until it is complete; an old run at `run_dir` (`overwrite`) is replaced
-        only then, and any failure leaves it as it was (`seqzoo.tasks.common.output_dirs`).
+        only then (`seqzoo.tasks.common.output_dirs`). A run stopped once its training
+        state was saved (Ctrl-C, an error, a kill) is kept for `resume`, which continues
+        it from that state and ends as the uninterrupted run would.
         """
         self.check(config)
+        strategy = strategy_for(config)  # before TensorFlow starts: logical CPUs, a multi-worker cluster
+        if strategy is not None:
+            print(describe_strategy(strategy, config.batch_size))
+        with worker_output(run_dir, config, resume) as (run_dir, chief):
+            if not chief:  # another worker of a cluster: the chief writes the run
+                overwrite = True
+            return self._train_run(config, run_dir, overwrite, verbose, resume)
+
+    def _train_run(self, config, run_dir, overwrite, verbose, resume):
         inputs = input_paths(config)
+        if resume:
+            resumed = self._resume(config, run_dir, inputs, verbose)
+            if resumed is not None:
+                return resumed
         check_out(run_dir, "run", inputs=inputs, overwrite=overwrite)  # before any data is read
         splits = self.load_splits(config)
-        task = self.build_task(config, splits["train"])
+        with runtime_scope(config):
+            task = self.build_task(config, splits["train"])
         for line in self.coverage_lines(task):
             print(line)
-        with staged_output(run_dir, "run", inputs=inputs, overwrite=overwrite) as output:
-            return self._fill_run(config, task, splits, output, verbose)
+        with staged_output(run_dir, "run", inputs=inputs, overwrite=overwrite, keep_on_failure=_has_state) as output:
+            return self._fill_run(config, task, splits, output, verbose, inputs)
 
-    def _fill_run(self, config, task, splits: Splits, output, verbose) -> tuple[Any, dict]:
+    def _resume(self, config, run_dir, inputs, verbose):
+        """Continue the unfinished run at `run_dir` (None: there is none, train anew)."""
+        from seqzoo.tasks.common.output_dirs import FINISHED, output_kind, resumable_output, resumed_output, run_status
+        from seqzoo.tasks.common.resume_checks import check_resumable, check_same_vocabulary, config_changes
+        from seqzoo.tasks.common.run_directory import read_config
+        from seqzoo.tasks.common.training_state import read_record, state_path
+
+        final = Path(run_dir)
+        # An unfinished run at `run_dir`, or the staging folder of an interrupted
+        # --overwrite of it (the finished run it would replace is still there).
+        path = resumable_output(run_dir, _has_state)
+        if path is None and final.is_dir() and output_kind(final) == "run" and run_status(final) == FINISHED:
+            print(f"{run_dir} is a finished run: there is nothing to resume.")
+            metrics_file = final / "metrics.json"
+            metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+            return self.load_task(final), metrics
+        if path is None:
+            print(f"--resume: no unfinished run at {run_dir}; training from the start.")
+            return None
+        check_resumable(path, inputs)
+        if (path / "config.json").is_file():
+            changes = config_changes(read_config(path, self.spec.config_class), config)
+            if changes:
+                raise UsageError(f"--resume: {run_dir} was trained with other settings ({'; '.join(changes)}); "
+                                 "resume with the run's settings, or train a new run.")
+        splits = self.load_splits(config)
+        with runtime_scope(config):
+            task = self.build_task(config, splits["train"])
+        check_same_vocabulary(task, path)
+        record = read_record(state_path(path))
+        where = f"epoch {record['epoch'] + 1}, step {record['step']}" if record else "the start (no state was saved)"
+        print(f"resuming {run_dir} from {where}")
+        with resumed_output(run_dir, path, inputs=inputs, keep_on_failure=_has_state) as output:
+            return self._fill_run(config, task, splits, output, verbose, inputs, resume=True)
+
+    def _fill_run(self, config, task, splits: Splits, output, verbose, inputs=(), resume=False) -> tuple[Any, dict]:
         """Train `task` and write the run into `output.path`: the run directory, or the
         staging folder that replaces it."""
+        from seqzoo.tasks.common.resume_checks import record_training_start
+
         run_dir = output.path
         print(self.describe(task, splits, output.final))
-        task.save(run_dir)  # config and vocabulary first, so an interrupted run is still readable
-        started = time.perf_counter()
-        history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, verbose=verbose)
-        seconds = time.perf_counter() - started
+        # Config and vocabulary first, so an interrupted run is still readable; the model
+        # file only once it is the trained model.
+        task.save(run_dir, include_model=False)
+        record_training_start(run_dir, inputs)
+        with runtime_scope(config):
+            history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, verbose=verbose, resume=resume)
+        seconds = getattr(task.model, "training_seconds", 0.0)
         task.save(run_dir)
         plot_learning_curves(history, run_dir / "learning_curves.png", title=f"{self.spec.title} / {config.arch}")
         metrics = self.evaluate(task, splits["test"])

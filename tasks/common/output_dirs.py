@@ -394,7 +394,8 @@ def check_finished(run_dir: str | os.PathLike, info: dict | None = None) -> None
     """Refuse, in one sentence, a run whose training did not finish."""
     if run_status(run_dir, info) != FINISHED:
         raise UsageError(f"{run_dir} is an unfinished run: its training did not finish (it was interrupted or "
-                         "failed), so seqzoo will not use its model; train it again.")
+                         "failed), so seqzoo will not use its model; continue it with the same `seqzoo train` "
+                         "command and --resume, or train it again.")
 
 
 # ----------------------------------------------------------------------------- staging
@@ -437,6 +438,32 @@ def clear_leftovers(final: str | os.PathLike) -> None:
         if not os.path.lexists(final) and os.path.lexists(aside / "old"):
             os.rename(aside / "old", final)  # the kill fell between the swap's two renames
         shutil.rmtree(aside, ignore_errors=True)
+
+
+def resumable_output(out: str | os.PathLike, has_state) -> Path | None:
+    """The unfinished run `--resume` continues: `out` itself when it is an unfinished
+    seqzoo run, else the newest staging folder that a killed or interrupted
+    `--overwrite` of it left (`has_state(folder)` true), renamed to this process so no
+    other seqzoo command clears it meanwhile; None when there is neither."""
+    final = _resolved(out)
+    if final.is_dir() and output_kind(final) == "run" and run_status(final) == UNFINISHED:
+        return final
+    candidates = [folder for folder in _leftovers(final, _STAGING) if has_state(folder)]
+    if not candidates:
+        return None
+    newest = max(candidates, key=lambda folder: folder.stat().st_mtime)
+    adopted = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.{_STAGING}-{os.getpid()}-"))
+    os.rmdir(adopted)
+    os.rename(newest, adopted)
+    return adopted
+
+
+def resumed_output(out: str | os.PathLike, path: Path, inputs=(), keep_on_failure=True) -> "StagedOutput":
+    """The output of a resumed run: written in `path` (the unfinished run itself, or the
+    staging folder `resumable_output` adopted), committed as `staged_output` commits."""
+    output = StagedOutput(out, "run", inputs=inputs, overwrite=True, keep_on_failure=keep_on_failure)
+    output.path, output.staged, output.adopted = path, path != output.final, True
+    return output
 
 
 def _umask_mode() -> int:
@@ -484,9 +511,12 @@ class StagedOutput:
         self.staged = False
         self._created: list[Path] = []  # folders this output made, innermost last
         self._emptied = False
+        self.adopted = False  # an unfinished run that `--resume` continues (`resumed_output`)
 
     def __enter__(self) -> "StagedOutput":
         check_inputs(self.out, self.inputs, self.flag)  # before anything is touched
+        if self.adopted:
+            return self
         clear_leftovers(self.final)
         check_out(self.out, self.kind, self.inputs, self.overwrite, self.flag, self.exists_message,
                   self.overwrite_flag)
@@ -524,7 +554,9 @@ class StagedOutput:
 
     def __exit__(self, kind, error, traceback) -> bool:
         if error is not None:
-            if not (self.keep_on_failure and not self.staged):
+            keep = self.keep_on_failure(self.path) if callable(self.keep_on_failure) else \
+                (self.keep_on_failure and not self.staged)
+            if not keep:
                 self._discard()
             return False
         try:
@@ -598,8 +630,9 @@ def staged_output(
 
     When the block raises (Ctrl-C included), the staging folder, or the folder made
     for a new output, is removed, and an old output is left exactly as it was;
-    `keep_on_failure` keeps a directly written one (marked unfinished), for a
-    comparison that `--resume` continues.
+    `keep_on_failure=True` keeps a directly written one (marked unfinished), for a
+    comparison that `--resume` continues; a function of the output's path keeps it,
+    staged or not, when it says so (a run with a training state to resume).
 
     Examples:
 

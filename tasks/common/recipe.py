@@ -21,7 +21,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-
 from seqzoo.tasks.common.atomic_files import atomic_path, atomic_write_text
 
 
@@ -69,6 +68,14 @@ class DivergenceGuard(keras.callbacks.Callback):
             self._good_weights = self.model.get_weights()
             self._good_epoch = epoch + 1
 
+    def resume_state(self):
+        return {"good_epoch": self._good_epoch}, {}
+
+    def restore_resume_state(self, record, arrays):
+        # The restored weights are the last good ones (a state is saved only while finite).
+        self._good_weights = self.model.get_weights()
+        self._good_epoch = record.get("good_epoch", 0)
+
     def on_train_end(self, logs=None):
         if self.diverged:
             self.model.set_weights(self._good_weights)
@@ -104,10 +111,18 @@ class TrainingClock(keras.callbacks.Callback):
         super().__init__()
         self._epoch_started = None
         self._seconds = 0.0
+        self._carried = 0.0  # the training time a resumed epoch had before the stop
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_started = time.perf_counter()
-        self._seconds = 0.0
+        self._seconds, self._carried = self._carried, 0.0
+
+    def resume_state(self):
+        running = self._seconds + (time.perf_counter() - self._epoch_started if self._epoch_started else 0.0)
+        return {"epoch_seconds": running}, {}
+
+    def restore_resume_state(self, record, arrays):
+        self._carried = float(record.get("epoch_seconds", 0.0))
 
     def on_test_begin(self, logs=None):
         self._stop_clock()
@@ -166,6 +181,16 @@ class TimeBudget(keras.callbacks.Callback):
         self._started = self._last_mark = self.clock()
         self.stopped = False
         self.validation_seconds = self.batch_seconds = 0.0
+
+    def resume_state(self):
+        return {"used": self.clock() - self._started, "validation_seconds": self.validation_seconds,
+                "batch_seconds": self.batch_seconds}, {}
+
+    def restore_resume_state(self, record, arrays):
+        # The budget counts the time used before the stop too.
+        self._started = self.clock() - float(record.get("used", 0.0))
+        self.validation_seconds = float(record.get("validation_seconds", 0.0))
+        self.batch_seconds = float(record.get("batch_seconds", 0.0))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._last_mark = self.clock()
@@ -237,6 +262,16 @@ class HistoryCSV(keras.callbacks.Callback):
         self.keys, self.rows = None, []
         atomic_write_text(self.path, "")
 
+    def resume_state(self):
+        rows = [{key: value.item() if isinstance(value, np.generic) else value for key, value in row.items()}
+                for row in self.rows]
+        return {"keys": self.keys, "rows": rows}, {}
+
+    def restore_resume_state(self, record, arrays):
+        self.keys = record.get("keys")
+        self.rows = [collections.OrderedDict(row) for row in record.get("rows", [])]
+        self._write()
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.keys is None:
@@ -246,6 +281,12 @@ class HistoryCSV(keras.callbacks.Callback):
         row = collections.OrderedDict({"epoch": epoch})
         row.update((key, _csv_value(logs.get(key, "NA"))) for key in self.keys)
         self.rows.append(row)
+        self._write()
+
+    def _write(self):
+        if self.keys is None:
+            atomic_write_text(self.path, "")
+            return
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["epoch", *self.keys], dialect=csv.excel)
         writer.writeheader()
@@ -299,6 +340,12 @@ class BestWeightsCheckpoint(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.best = None
 
+    def resume_state(self):
+        return {"best": self.best}, {}
+
+    def restore_resume_state(self, record, arrays):
+        self.best = record.get("best")
+
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(float(value)):
@@ -309,6 +356,37 @@ class BestWeightsCheckpoint(keras.callbacks.Callback):
         self.best = value
         with atomic_path(self.path, suffix=".tmp.weights.h5") as temporary:
             self.model.save_weights(temporary, overwrite=True)
+
+
+class EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' `EarlyStopping` whose bookkeeping (epochs waited, the best value and its
+    weights) survives a resume (`seqzoo.tasks.common.training_loop`).
+
+    Examples:
+
+    >>> stopper = EarlyStopping(monitor="loss", patience=2)
+    >>> stopper.wait, stopper.best = 1, 0.5
+    >>> record, arrays = stopper.resume_state()
+    >>> again = EarlyStopping(monitor="loss", patience=2)
+    >>> again.restore_resume_state(record, arrays)
+    >>> again.wait, again.best
+    (1, 0.5)
+    """
+
+    def resume_state(self):
+        best = None if self.best is None else float(self.best)
+        record = {"wait": int(self.wait), "best": best, "best_epoch": int(getattr(self, "best_epoch", 0)),
+                  "stopped_epoch": int(self.stopped_epoch)}
+        return record, ({"best_weights": list(self.best_weights)} if self.best_weights is not None else {})
+
+    def restore_resume_state(self, record, arrays):
+        self.wait = int(record.get("wait", 0))
+        if record.get("best") is not None:
+            self.best = float(record["best"])
+        self.best_epoch = int(record.get("best_epoch", 0))
+        self.stopped_epoch = int(record.get("stopped_epoch", 0))
+        if "best_weights" in arrays:
+            self.best_weights = list(arrays["best_weights"])
 
 
 def make_optimizer(learning_rate: float, clipnorm: float | None) -> keras.optimizers.Optimizer:
@@ -328,7 +406,7 @@ def training_callbacks(
     callbacks = [
         TrainingClock(),  # first, so every later callback (HistoryCSV) sees train_seconds
         guard,
-        keras.callbacks.EarlyStopping(
+        EarlyStopping(
             # Say which epoch is restored when training for a run directory only.
             monitor=monitor, patience=patience, restore_best_weights=True, verbose=int(run_dir is not None)
         ),
@@ -347,24 +425,28 @@ def training_callbacks(
 
 
 def fit_datasets(
-    model, train, valid, run_dir, patience: int, epochs: int, verbose="auto", time_budget: float | None = None
+    model, train, valid, run_dir, patience: int, epochs: int, verbose="auto", time_budget: float | None = None,
+    checkpoint_every: int | None = None, resume: bool = False,
 ) -> dict[str, list[float]]:
-    """`model.fit` on seqzoo's own tf.data datasets with `training_callbacks`; returns the
-    history as plain floats.
+    """Train `model` with `training_callbacks` in the resumable epoch loop
+    (`seqzoo.tasks.common.training_loop`); returns the history as plain floats.
 
-    The datasets shuffle themselves (or must keep their order, as truncated BPTT does), so
-    Keras' shuffling is off; bucketed datasets have no known length until the first epoch
-    ends, so Keras' note that the input "ran out of data" is noise here. With a
-    `time_budget` (seconds), `TimeBudget` ends training when the time is up.
+    `train` is an `EpochData` (each epoch rebuilt on its own, in the order a resumed run
+    needs) or a plain dataset. With a `run_dir`, the training state is saved in it at
+    every epoch end and every `checkpoint_every` steps (default: every five minutes of
+    training), and `resume` continues from it. With a `time_budget` (seconds),
+    `TimeBudget` ends training when the time is up.
     """
-    import warnings
+    from seqzoo.tasks.common.training_loop import TrainingLoop
+    from seqzoo.tasks.common.training_state import state_path
 
     callbacks, _ = training_callbacks(run_dir, patience)
     if time_budget:
         callbacks.append(TimeBudget(time_budget))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*ran out of data.*")
-        history = model.fit(
-            train, validation_data=valid, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False
-        )
-    return {name: [float(v) for v in values] for name, values in history.history.items()}
+    loop = TrainingLoop(model, train, valid, callbacks, epochs, verbose,
+                        state_file=state_path(run_dir) if run_dir is not None else None,
+                        checkpoint_every=checkpoint_every, resume=resume)
+    history = loop.run()
+    model.training_seconds = loop.seconds  # read by the jobs: the time before a resume included
+    model.resumed_finished = loop.finished_before
+    return {name: [float(v) for v in values] for name, values in history.items()}

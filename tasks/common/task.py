@@ -31,8 +31,8 @@ from typing import Any
 from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.atomic_files import atomic_path
 from seqzoo.tasks.common.contract import TaskSpec, TokenSide
-from seqzoo.tasks.common.model_files import load_keras_model
 from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.model_files import load_keras_model
 from seqzoo.tasks.common.run_directory import (
     atomic_write_text,
     check_model_inputs,
@@ -90,9 +90,17 @@ class Task:
         """`(tf.Module, {signature name: concrete function})` that `export` saves."""
         raise NotImplementedError
 
+    def epoch_data(self, data):
+        """`data`'s examples and their batching as a `seqzoo.data.epoch_data.EpochData`,
+        so that each epoch can be rebuilt on its own (a resumed run sees the batches an
+        uninterrupted one would). None: `fit` trains on `dataset(data, shuffle=True)`,
+        whose epochs are its passes (a resumed run then sees other orders)."""
+        return None
+
     def training_datasets(self, train, valid):
-        """The training and validation batches `fit` trains on."""
-        return self.dataset(train, shuffle=True), self.dataset(valid)
+        """The training data (an `EpochData` or a dataset) and validation batches `fit` uses."""
+        epochs = self.epoch_data(train)
+        return (epochs if epochs is not None else self.dataset(train, shuffle=True)), self.dataset(valid)
 
     def after_fit(self) -> None:
         """Forget what the new weights make stale (compiled decoders)."""
@@ -136,29 +144,45 @@ class Task:
 
     # ------------------------------------------------------------------ written once
     def compile(self) -> None:
+        """Compile with Adam (`recipe.make_optimizer`), the task's loss and metrics, and
+        `--jit-compile` resolved for this architecture (`runtime.jit_compile_for`);
+        under float16 Keras wraps the optimizer in a `LossScaleOptimizer`."""
+        from seqzoo.tasks.common.runtime import jit_compile_for
+
+        options = dict(self.compile_options())
+        if "jit_compile" not in options:
+            recurrent = self.spec.architecture(self.config.arch).recurrent \
+                if self.config.arch in self.spec.architectures else True
+            options["jit_compile"] = jit_compile_for(self.config, recurrent=recurrent)
         self.model.compile(
-            optimizer=recipe.make_optimizer(self.optimizer_learning_rate(), self.clipnorm()),
-            **self.compile_options(),
+            optimizer=recipe.make_optimizer(self.optimizer_learning_rate(), self.clipnorm()), **options,
         )
 
     def fit(self, train, valid, run_dir: str | Path | None = None, epochs: int | None = None,
-            verbose: int | str = "auto") -> dict[str, list[float]]:
-        """Train with early stopping on the validation loss; returns the history.
+            verbose: int | str = "auto", resume: bool = False) -> dict[str, list[float]]:
+        """Train with early stopping on the validation loss; returns the history (every
+        epoch's, those before a resume included).
 
-        With a `run_dir`, checkpoints, `history.csv` and TensorBoard logs go there.
+        With a `run_dir`, checkpoints (the best weights and the training state),
+        `history.csv` and TensorBoard logs go there; `resume` continues from the training
+        state saved there (`seqzoo.tasks.common.training_loop`).
         """
+        from seqzoo.tasks.common.runtime import build_for_distributed_fit
+
         self.compile()
         train_batches, valid_batches = self.training_datasets(train, valid)
+        build_for_distributed_fit(self.model, train_batches)
         history = recipe.fit_datasets(
             self.model, train_batches, valid_batches, run_dir, self.config.patience,
             epochs or self.config.epochs, verbose, self.config.time_budget,
+            checkpoint_every=getattr(self.config, "checkpoint_every", None), resume=resume,
         )
         self.after_fit()
         return history
 
-    def save(self, run_dir: str | Path) -> None:
+    def save(self, run_dir: str | Path, include_model: bool = True) -> None:
         """Write `run.json`, `config.json`, the vocabularies, the task's own files and the
-        `.keras` model into `run_dir`, each atomically."""
+        `.keras` model (unless `include_model` is False) into `run_dir`, each atomically."""
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         write_run_info(run_dir, self.spec.name)
@@ -168,8 +192,9 @@ class Task:
         for file_name, text in self.extra_files().items():
             atomic_write_text(run_dir / file_name, text)
         record_model_inputs(run_dir, self.model_input_files())
-        with atomic_path(run_dir / "model.keras", suffix=".tmp.keras") as temporary:
-            self.model.save(temporary)
+        if include_model:
+            with atomic_path(run_dir / "model.keras", suffix=".tmp.keras") as temporary:
+                self.model.save(temporary)
 
     @classmethod
     def load(cls, run_dir: str | Path, require_finished: bool = True) -> "Task":

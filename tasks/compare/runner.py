@@ -27,9 +27,10 @@ import time
 from pathlib import Path
 
 from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.registry import get_task
 from seqzoo.tasks.common.output_dirs import FINISHED, input_paths, run_status, staged_output, write_marker
 from seqzoo.tasks.common.run_directory import atomic_write_json
+from seqzoo.tasks.registry import get_task
+
 
 def architecture_names(task: str) -> list[str]:
     """The architectures of a task, in the order `seqzoo archs TASK` lists them (read
@@ -282,8 +283,9 @@ class Comparison:
         atomic_write_json(spec_path, {
             "task": self.task, "config": config.to_dict(), "verbose": self.verbose,
             "run_dir": str(self.out / run_dir), "result": str(result_path),
-            # Resuming retrains a run that did not finish, over what it left behind.
-            "overwrite": self.resume,
+            # Resuming continues a run that did not finish from its training state (or
+            # retrains it, over what it left behind, when it saved none).
+            "overwrite": self.resume, "resume": self.resume,
         })
         result_path.unlink(missing_ok=True)  # a result left by an earlier, unfinished try
         run = {"name": name, "arch": config.arch, "seed": config.seed, "run_dir": str(run_dir)}

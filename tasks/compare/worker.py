@@ -92,7 +92,7 @@ def run(spec: dict) -> dict:
     run_dir = Path(spec["run_dir"])
     started = time.perf_counter()
     task, metrics = jobs.train_run(config, run_dir, overwrite=bool(spec.get("overwrite")),
-                                   verbose=spec.get("verbose", "auto"))
+                                   verbose=spec.get("verbose", "auto"), resume=bool(spec.get("resume")))
     # Read once here for the measurements (train_run read them for itself).
     splits = jobs.load_splits(config)
     items, unit, sizes, extra = jobs.measure(task, config, splits)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import SEED, JSONConfig, config_field
+from seqzoo.tasks.common.config import SEED, JSONConfig, RuntimeConfig, config_field
 
 VOCABULARY_POLICIES = ("keep", "extend", "rebuild")
 FREEZE_CHOICES = ("none", "embeddings", "encoder")
@@ -65,7 +65,7 @@ class TrainConfig:
 
 
 @dataclass
-class FinetuneConfig(JSONConfig, TrainConfig, DataConfig):
+class FinetuneConfig(JSONConfig, RuntimeConfig, TrainConfig, DataConfig):
     """How to fine-tune a run on new data; saved as `finetune.json` in the new run.
 
     Examples:

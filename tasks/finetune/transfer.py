@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-
 from seqzoo.tasks.common.atomic_files import atomic_write_text
 from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.model_files import load_keras_model
+from seqzoo.tasks.common.output_dirs import check_inputs, input_paths, staged_output
+from seqzoo.tasks.common.run_directory import atomic_write_json, read_json, read_run_info
 from seqzoo.tasks.finetune.config import FinetuneConfig
 from seqzoo.tasks.finetune.task_parts import (
     added_tokens_under_freezing,
@@ -37,10 +38,8 @@ from seqzoo.tasks.finetune.task_parts import (
     task_parts,
 )
 from seqzoo.tasks.finetune.vocabulary import apply_policy
-from seqzoo.tasks.registry import task_names
-from seqzoo.tasks.common.output_dirs import check_inputs, input_paths, staged_output
-from seqzoo.tasks.common.run_directory import atomic_write_json, read_json, read_run_info
 from seqzoo.tasks.finetune.weight_transfer import VocabularyResize, transfer
+from seqzoo.tasks.registry import task_names
 
 FINETUNE_FILE = "finetune.json"
 
@@ -122,6 +121,13 @@ def _task_config(task, options: FinetuneConfig):
         config.seed = options.seed
     if options.epochs is not None:
         config.epochs = options.epochs
+    # Where and how it trains is the fine-tuning's own choice, not the source's.
+    from seqzoo.tasks.common.config import RuntimeConfig
+
+    for field in dataclasses.fields(RuntimeConfig):
+        # The weights keep the source run's precision (its layers' saved dtype policies).
+        if field.name in names and field.name != "mixed_precision":
+            setattr(config, field.name, getattr(options, field.name))
     return config
 
 
@@ -288,7 +294,19 @@ def finetune(
     >>> task, metrics = finetune("runs/lstm", "runs/lstm-mine", data="mine.csv",
     ...                          vocab="extend", freeze="encoder", epochs=3)  # doctest: +SKIP
     """
-    return run_plan(plan_finetuning(source, out, config, **options), overwrite=overwrite, verbose=verbose)
+    from seqzoo.tasks.common.runtime import runtime_scope, strategy_for
+
+    config = dataclasses.replace(config or FinetuneConfig(), **options)
+    if config.mixed_precision != "off":
+        raise UsageError(f"--mixed-precision {config.mixed_precision}: a fine-tuned run keeps its source run's "
+                         "precision; train the source run with --mixed-precision instead.")
+    if config.distribute == "multi-worker":
+        raise UsageError("--distribute multi-worker: seqzoo finetune runs on one machine (use --distribute mirrored "
+                         "for its devices); train on a cluster with seqzoo train.")
+    strategy_for(config)  # before TensorFlow starts (logical CPUs)
+    # The source is loaded, and the new model built, in the strategy's scope.
+    with runtime_scope(dataclasses.replace(config, mixed_precision="off")):
+        return run_plan(plan_finetuning(source, out, config), overwrite=overwrite, verbose=verbose)
 
 
 def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import RATE, FRACTION, SEED, MIN_VOCABULARY, JSONConfig, config_field
+from seqzoo.tasks.common.config import RATE, FRACTION, SEED, MIN_VOCABULARY, JSONConfig, RuntimeConfig, config_field
 
 
 @dataclass
@@ -74,7 +74,7 @@ class TrainConfig:
 
 
 @dataclass
-class LanguageModelConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
+class LanguageModelConfig(JSONConfig, RuntimeConfig, TrainConfig, ModelConfig, DataConfig):
     """Train a next-token language model on a text (char, word or subword level).
 
     Saved as `config.json` in the run directory.

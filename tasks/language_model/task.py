@@ -21,8 +21,8 @@ import tensorflow as tf
 
 from seqzoo.data.language_model_windows import (
     encode_corpus,
-    independent_windows,
-    stateful_windows,
+    independent_windows_epoch_data,
+    stateful_windows_epoch_data,
 )
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks.language_model import SPEC
@@ -110,13 +110,14 @@ class LanguageModelTask(Task):
         """The token stream of a text (see `seqzoo.data.language_model_windows`)."""
         return encode_corpus(self.preprocessor, text, source=source)
 
-    def dataset(self, ids: np.ndarray, shuffle: bool = False) -> tf.data.Dataset:
+    def epoch_data(self, ids: np.ndarray):
         """Windows of the stream: stateful rows with TBPTT, independent windows otherwise."""
         if self.carries_state(self.config):
-            return stateful_windows(ids, self.config.batch_size, self.config.window)
-        return independent_windows(
-            ids, self.config.window, self.config.batch_size, shuffle=shuffle, seed=self.config.seed
-        )
+            return stateful_windows_epoch_data(ids, self.config.batch_size, self.config.window)
+        return independent_windows_epoch_data(ids, self.config.window, self.config.batch_size, seed=self.config.seed)
+
+    def dataset(self, ids: np.ndarray, shuffle: bool = False) -> tf.data.Dataset:
+        return self.epoch_data(ids).dataset(shuffle)
 
     # ----------------------------------------------------------------- training
     def optimizer_learning_rate(self) -> float:
@@ -127,11 +128,14 @@ class LanguageModelTask(Task):
 
     def compile_options(self) -> dict:
         # The model computes its own loss. Carried states live in variables whose batch
-        # size may change: no XLA.
-        return {"jit_compile": False}
+        # size may change: no XLA for them.
+        from seqzoo.tasks.common.runtime import jit_compile_for
+
+        recurrent = get_architecture(self.config.arch).recurrent
+        return {"jit_compile": jit_compile_for(self.config, recurrent, stateful=self.carries_state(self.config))}
 
     def training_datasets(self, train_text: str, valid_text: str):
-        return (self.dataset(self.encode(train_text, "the training text"), shuffle=True),
+        return (self.epoch_data(self.encode(train_text, "the training text")),
                 self.dataset(self.encode(valid_text, "the validation text")))
 
     # ----------------------------------------------------------------- evaluation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import DataConfig, JSONConfig, ModelConfig, TrainConfig, config_field
+from seqzoo.tasks.common.config import DataConfig, JSONConfig, RuntimeConfig, ModelConfig, TrainConfig, config_field
 
 
 @dataclass
@@ -35,7 +35,7 @@ class SentimentModel(ModelConfig):
 
 
 @dataclass
-class SentimentConfig(JSONConfig, TrainConfig, SentimentModel, SentimentData):
+class SentimentConfig(JSONConfig, RuntimeConfig, TrainConfig, SentimentModel, SentimentData):
     """Everything a sentiment (text classification) run needs, saved as `config.json`.
 
     Examples:

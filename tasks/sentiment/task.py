@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqzoo.data.batching import encode_texts, make_dataset
+from seqzoo.data.batching import encode_texts, make_dataset, make_epoch_data
 from seqzoo.data.readers import LabelledTexts
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.tasks.common.errors import UsageError
@@ -113,15 +113,12 @@ class SentimentTask(Task):
             )
         return np.asarray([index[label] for label in data.labels], dtype=np.int32)
 
+    def epoch_data(self, data: LabelledTexts):
+        return make_epoch_data(self.encode(data.texts), self.label_ids(data), batch_size=self.config.batch_size,
+                               seed=self.config.seed, bucketing=self.config.bucketing)
+
     def dataset(self, data: LabelledTexts, shuffle: bool = False) -> tf.data.Dataset:
-        return make_dataset(
-            self.encode(data.texts),
-            self.label_ids(data),
-            batch_size=self.config.batch_size,
-            shuffle=shuffle,
-            seed=self.config.seed,
-            bucketing=self.config.bucketing,
-        )
+        return self.epoch_data(data).dataset(shuffle)
 
     # ----------------------------------------------------------------- training
     def compile_options(self) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqzoo.tasks.common.config import RATE, FRACTION, MIN_VOCABULARY, DecoderModelConfig, JSONConfig, TrainConfig, config_field
+from seqzoo.tasks.common.config import RATE, FRACTION, MIN_VOCABULARY, DecoderModelConfig, JSONConfig, RuntimeConfig, TrainConfig, config_field
 
 
 @dataclass
@@ -52,7 +52,7 @@ class ModelConfig(DecoderModelConfig):
 
 
 @dataclass
-class TranslationConfig(JSONConfig, TrainConfig, ModelConfig, DataConfig):
+class TranslationConfig(JSONConfig, RuntimeConfig, TrainConfig, ModelConfig, DataConfig):
     """Everything a translation run needs, saved as `config.json`.
 
     Examples:

@@ -14,21 +14,22 @@ from typing import Sequence
 import keras
 import numpy as np
 import tensorflow as tf
-
 from seqzoo.data.batching import encode_texts
+from seqzoo.data.epoch_data import EpochData
 from seqzoo.data.parallel import ParallelTexts
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.data.vocabulary import END_ID, START_ID
-from seqzoo.tasks.translation import SPEC
-from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.common.task import Task
-from seqzoo.tasks.common.word_vector_init import initialise_embedding
 from seqzoo.tasks.common.detokenization import tidy_text
+from seqzoo.tasks.common.errors import UsageError
 from seqzoo.tasks.common.samplers import beam_search, sample
 from seqzoo.tasks.common.sequence_loss import MaskedSequenceLoss, masked_accuracy
+from seqzoo.tasks.common.task import Task
+from seqzoo.tasks.common.word_vector_init import initialise_embedding
+from seqzoo.tasks.translation import SPEC
+from seqzoo.tasks.translation.architectures import get_architecture
 from seqzoo.tasks.translation.config import TranslationConfig
 from seqzoo.tasks.translation.metrics import translation_metrics
-from seqzoo.tasks.translation.architectures import get_architecture
+
 
 def decode_ids(model, source_ids, max_new_tokens, beam_size=1, length_penalty=0.6, n_best=1,
                greedy=False, return_attention=False, per_head=False):
@@ -129,8 +130,9 @@ class TranslationTask(Task):
         ids, _ = encode_texts(self.source_preprocessor, list(texts), max_length=self.config.max_length)
         return ids
 
-    def dataset(self, data: ParallelTexts, shuffle: bool = False) -> tf.data.Dataset:
-        """Batches of ({"source_ids", "target_ids": [START] + target}, target + [END])."""
+    def epoch_data(self, data: ParallelTexts) -> EpochData:
+        """The pairs as (source, [START] + target, target + [END]) examples, batched by
+        source length (see `dataset`)."""
         sources = self.encode_sources(data.sources)
         targets, _ = encode_texts(self.target_preprocessor, list(data.targets),
                                   max_length=self.config.max_length)
@@ -142,22 +144,27 @@ class TranslationTask(Task):
         # Dense rows, cut back to their length (ids are never 0 inside a sentence), so
         # that tf.data can bucket and pad them.
         columns = [tf.cast(x, tf.int32).to_tensor() for x in (sources, target_in, target_out)]
-        dataset = tf.data.Dataset.from_tensor_slices(tuple(columns)).map(
+        examples = tf.data.Dataset.from_tensor_slices(tuple(columns)).map(
             lambda *row: tuple(x[: tf.math.count_nonzero(x, dtype=tf.int32)] for x in row)
         )
-        if shuffle:
-            dataset = dataset.shuffle(len(data), seed=self.config.seed, reshuffle_each_iteration=True)
-        batch = self.config.batch_size
-        if self.config.bucketing:
-            # Similar lengths together: less padding, less work per batch.
-            dataset = dataset.bucket_by_sequence_length(
-                lambda s, t, o: tf.shape(s)[0], bucket_boundaries=[8, 16, 32, 64],
-                bucket_batch_sizes=[batch] * 5, pad_to_bucket_boundary=False,
-            )
-        else:
-            dataset = dataset.padded_batch(batch)
-        dataset = dataset.map(lambda s, t, o: ({"source_ids": s, "target_ids": t}, o))
-        return dataset.prefetch(tf.data.AUTOTUNE)
+        batch_size, bucketing = self.config.batch_size, self.config.bucketing
+
+        def batch(dataset):
+            if bucketing:
+                # Similar lengths together: less padding, less work per batch.
+                dataset = dataset.bucket_by_sequence_length(
+                    lambda s, t, o: tf.shape(s)[0], bucket_boundaries=[8, 16, 32, 64],
+                    bucket_batch_sizes=[batch_size] * 5, pad_to_bucket_boundary=False,
+                )
+            else:
+                dataset = dataset.padded_batch(batch_size)
+            return dataset.map(lambda s, t, o: ({"source_ids": s, "target_ids": t}, o))
+
+        return EpochData(examples, len(data), batch, seed=self.config.seed)
+
+    def dataset(self, data: ParallelTexts, shuffle: bool = False) -> tf.data.Dataset:
+        """Batches of ({"source_ids", "target_ids": [START] + target}, target + [END])."""
+        return self.epoch_data(data).dataset(shuffle)
 
     # ----------------------------------------------------------------- training
     def optimizer_learning_rate(self) -> float:

@@ -259,8 +259,8 @@ def test_run_status_and_its_refusal(tmp_path):
         check_finished(run)
     message = str(error.value)
     assert message == (f"{run} is an unfinished run: its training did not finish (it was interrupted or failed), "
-                       "so seqzoo will not use its model; train it again.")
-    assert "--resume" not in message
+                       "so seqzoo will not use its model; continue it with the same `seqzoo train` command and "
+                       "--resume, or train it again.")
     (run / "metrics.json").write_text("{}")
     assert run_status(run) == FINISHED  # made before statuses, finished
     set_run_status(run, UNFINISHED)
