@@ -42,6 +42,8 @@ from seqzoo.tasks.common.run_directory import (
     write_run_info,
 )
 
+XLA_LENGTH_MULTIPLE = 16  # id lengths of batches under XLA are rounded up to this
+
 
 class Task:
     """A task template's model with everything around it: config, preprocessors, the
@@ -171,6 +173,8 @@ class Task:
 
         self.compile()
         train_batches, valid_batches = self.training_datasets(train, valid)
+        if self.model.jit_compile:
+            train_batches, valid_batches = self._repeating_shapes(train_batches, valid, valid_batches)
         build_for_distributed_fit(self.model, train_batches)
         history = recipe.fit_datasets(
             self.model, train_batches, valid_batches, run_dir, self.config.patience,
@@ -179,6 +183,18 @@ class Task:
         )
         self.after_fit()
         return history
+
+    def _repeating_shapes(self, train_batches, valid, valid_batches):
+        """Under XLA, batches whose id lengths are rounded up to a multiple of 16, so a
+        bucketed epoch repeats a few shapes and the step compiles once per shape."""
+        from seqzoo.data.epoch_data import EpochData
+
+        if isinstance(train_batches, EpochData):
+            train_batches = train_batches.with_lengths_rounded(XLA_LENGTH_MULTIPLE)
+        valid_epochs = self.epoch_data(valid) if type(self).training_datasets is Task.training_datasets else None
+        if isinstance(valid_epochs, EpochData):
+            valid_batches = valid_epochs.with_lengths_rounded(XLA_LENGTH_MULTIPLE).batches()
+        return train_batches, valid_batches
 
     def save(self, run_dir: str | Path, include_model: bool = True) -> None:
         """Write `run.json`, `config.json`, the vocabularies, the task's own files and the

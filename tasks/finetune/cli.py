@@ -16,17 +16,23 @@ def add_commands(commands) -> None:
     add_config_flags(parser, FinetuneConfig)
     parser.add_argument("--out", help="new run directory (default: runs/NAME-finetuned, never overwritten)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out (never the source)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the unfinished fine-tuning at --out from its last saved training state")
     parser.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
     parser.set_defaults(handler=command_finetune)
 
 
 def command_finetune(args) -> int:
     from seqzoo.tasks.common.cli_support import config_from_args
-    from seqzoo.tasks.finetune.transfer import finetune
-
     from seqzoo.tasks.common.flag_checks import check_out_path
+    from seqzoo.tasks.finetune.transfer import finetune
 
     check_out_path(args.out, "--out")
     config = config_from_args(FinetuneConfig, args)
-    finetune(args.run, args.out, config, overwrite=args.overwrite, verbose=2 if args.quiet else "auto")
+    if args.resume and not args.out:
+        from seqzoo.tasks.common.errors import UsageError
+
+        raise UsageError("--resume needs --out, the fine-tuned run directory to continue.")
+    finetune(args.run, args.out, config, overwrite=args.overwrite, verbose=2 if args.quiet else "auto",
+             resume=args.resume)
     return 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import time
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,6 +273,7 @@ def finetune(
     config: FinetuneConfig | None = None,
     overwrite: bool = False,
     verbose="auto",
+    resume: bool = False,
     **options,
 ):
     """Fine-tune the run at `source` on new data into the run directory `out`.
@@ -284,6 +285,8 @@ def finetune(
         config: a `FinetuneConfig`; keyword `options` set its fields instead.
         overwrite: replace a non-empty `out` (never the source).
         verbose: Keras' progress setting.
+        resume: continue the unfinished fine-tuning at `out` from its saved training state
+            (as `seqzoo train --resume`; a finished one is left as it is).
 
     Returns:
         (the fine-tuned task object, metrics on the new test split with the metrics before
@@ -306,11 +309,14 @@ def finetune(
     strategy_for(config)  # before TensorFlow starts (logical CPUs)
     # The source is loaded, and the new model built, in the strategy's scope.
     with runtime_scope(dataclasses.replace(config, mixed_precision="off")):
-        return run_plan(plan_finetuning(source, out, config), overwrite=overwrite, verbose=verbose)
+        return run_plan(plan_finetuning(source, out, config), overwrite=overwrite, verbose=verbose, resume=resume)
 
 
-def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
-    """Train a planned fine-tuning and fill its run directory; returns (task, metrics)."""
+def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto", resume: bool = False):
+    """Train a planned fine-tuning and fill its run directory; returns (task, metrics).
+
+    With `resume`, an unfinished fine-tuning at `plan.out` continues from its training
+    state (the plan, made again from the same source and data, is the same)."""
     config, task, name, source = plan.config, plan.task, plan.name, plan.source
     task_config = task.config
     rate_note = "given" if config.learning_rate else f"the source's {plan.source_learning_rate:g} / 10"
@@ -332,14 +338,53 @@ def run_plan(plan: FinetunePlan, overwrite: bool = False, verbose="auto"):
               "run froze)" + ("" if config.unfreeze_after or config.freeze == "none"
                               else "; --unfreeze-after N trains what --freeze froze after N epochs") + ".")
 
-    # Refused before any work; an old --out (--overwrite) is replaced only once the new run is complete.
-    with staged_output(plan.out, "run", inputs=finetune_inputs(source, config), overwrite=overwrite) as output:
-        task, metrics = _train_plan(plan, output.path, verbose)
+    inputs = finetune_inputs(source, config)
+    if resume:
+        resumed = _resume_plan(plan, inputs, verbose)
+        if resumed is not None:
+            return resumed
+    # Refused before any work; an old --out (--overwrite) is replaced only once the new run is
+    # complete; one interrupted after its first training state is kept for --resume.
+    with staged_output(plan.out, "run", inputs=inputs, overwrite=overwrite, keep_on_failure=has_training_state) \
+            as output:
+        task, metrics = _train_plan(plan, output.path, verbose, inputs)
     print(f"run directory: {plan.out}")
     return task, metrics
 
 
-def _train_plan(plan: FinetunePlan, run_dir: Path, verbose):
+def _resume_plan(plan: FinetunePlan, inputs, verbose):
+    """Continue the unfinished fine-tuning at `plan.out` (None: there is none)."""
+    from seqzoo.tasks.common.output_dirs import FINISHED, output_kind, resumable_output, resumed_output, run_status
+    from seqzoo.tasks.common.resume_checks import RESUMABLE_FIELDS, check_resumable
+
+    final = Path(plan.out)
+    if final.is_dir() and output_kind(final) == "run" and run_status(final) == FINISHED:
+        print(f"{final} is a finished run: there is nothing to resume.")
+        metrics_file = final / "metrics.json"
+        metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+        return task_parts(plan.name).jobs.load_task(final), metrics
+    path = resumable_output(final, has_training_state)
+    if path is None:
+        print(f"--resume: no unfinished run at {final}; fine-tuning from the start.")
+        return None
+    check_resumable(path, inputs)
+    earlier = read_finetune_record(path)
+    if earlier is not None:
+        old, new = earlier.get("options", {}), plan.config.to_dict()
+        changes = [f"--{name.replace('_', '-')} {old.get(name)} -> {new.get(name)}" for name in new
+                   if name not in RESUMABLE_FIELDS and old.get(name) != new.get(name)]
+        if changes or earlier.get("source") != str(plan.source.resolve()):
+            what = "; ".join(changes) or f"the source {earlier.get('source')}"
+            raise UsageError(f"--resume: {final} was fine-tuned with other settings ({what}); resume with the run's "
+                             "settings, or fine-tune into a new --out.")
+    print(f"resuming the fine-tuning in {final}")
+    with resumed_output(final, path, inputs=inputs, keep_on_failure=has_training_state) as output:
+        task, metrics = _train_plan(plan, output.path, verbose, inputs, resume=True)
+    print(f"run directory: {plan.out}")
+    return task, metrics
+
+
+def _train_plan(plan: FinetunePlan, run_dir: Path, verbose, inputs=(), resume: bool = False):
     """`run_plan`'s training, written into `run_dir`: the new run directory, or the
     staging folder that replaces an old one."""
     config, task, name, source = plan.config, plan.task, plan.name, plan.source
@@ -357,7 +402,12 @@ def _train_plan(plan: FinetunePlan, run_dir: Path, verbose):
         "options": config.to_dict(),
     }
     atomic_write_json(run_dir / FINETUNE_FILE, record)
-    task.save(run_dir)  # config and vocabulary first, so an interrupted run is still readable
+    # Config and vocabulary first, so an interrupted run is still readable; the model file
+    # only once it is the fine-tuned model.
+    task.save(run_dir, include_model=False)
+    from seqzoo.tasks.common.resume_checks import record_training_start
+
+    record_training_start(run_dir, inputs)
 
     frozen = plan.frozen
     # Setting `trainable` sets it on every sublayer too, so each one's own flag (a
@@ -367,9 +417,16 @@ def _train_plan(plan: FinetunePlan, run_dir: Path, verbose):
         layer.trainable = False
     for embedding, new_rows in plan.rows_frozen:
         embedding.train_only_rows(new_rows)
-    started = time.perf_counter()
     first_epochs = config.unfreeze_after or task_config.epochs
-    history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, epochs=first_epochs, verbose=verbose)
+    phases = _Phases(run_dir)
+    if resume and config.unfreeze_after and phases.first_done():
+        task.model.load_weights(phases.weights)  # where the frozen epochs ended
+        history = phases.first_history()
+        seconds = phases.first_seconds()
+    else:
+        history = task.fit(splits["train"], splits["valid"], run_dir=run_dir, epochs=first_epochs, verbose=verbose,
+                           resume=resume)
+        seconds = getattr(task.model, "training_seconds", 0.0)
     for layer, was in trainable:
         layer.trainable = was  # saved as trainable as in the source
     for embedding, _ in plan.rows_frozen:
@@ -381,12 +438,13 @@ def _train_plan(plan: FinetunePlan, run_dir: Path, verbose):
         task.model.optimizer.build(task.model.trainable_variables)
     if config.unfreeze_after:
         print(f"unfreezing the {config.freeze} after {config.unfreeze_after} epochs")
-        (run_dir / "history.csv").replace(run_dir / "history-frozen.csv")
+        phases.end_first(task.model)
         later = task.fit(splits["train"], splits["valid"], run_dir=run_dir,
-                         epochs=task_config.epochs - config.unfreeze_after, verbose=verbose)
+                         epochs=task_config.epochs - config.unfreeze_after, verbose=verbose,
+                         resume=resume and phases.second_started())
+        seconds += getattr(task.model, "training_seconds", 0.0)
         _append_history_csv(run_dir / "history-frozen.csv", run_dir / "history.csv")
         history = _merge_histories(history, later)
-    seconds = time.perf_counter() - started
     task.save(run_dir)
 
     from seqzoo.tasks.common.plots import plot_learning_curves
@@ -413,6 +471,62 @@ def _train_plan(plan: FinetunePlan, run_dir: Path, verbose):
         jobs.print_metrics(dict(metrics["forgetting"]["source_model"], split="source model"))
         jobs.print_metrics(dict(metrics["forgetting"]["fine_tuned"], split="fine-tuned model"))
     return task, metrics
+
+
+def has_training_state(folder: Path) -> bool:
+    """Whether an interrupted fine-tuning in `folder` saved a state to resume from."""
+    from seqzoo.tasks.common.training_state import state_path
+
+    return state_path(folder).is_file() or (Path(folder) / _Phases.WEIGHTS).is_file()
+
+
+class _Phases:
+    """The two trainings of `--unfreeze-after` in one run directory. When the frozen
+    epochs end, their final weights, history and training state are put aside (in this
+    order, each step atomic), and the unfrozen epochs get a training state of their own;
+    a resumed run finds out from these files which training to continue."""
+
+    WEIGHTS = "checkpoints/after-frozen.weights.h5"
+    STATE = "checkpoints/training-state-frozen.npz"
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self.weights = self.run_dir / self.WEIGHTS
+
+    def first_done(self) -> bool:
+        if not self.weights.is_file():
+            return False
+        self._put_aside()  # a stop between the steps of `end_first`
+        return True
+
+    def end_first(self, model) -> None:
+        from seqzoo.tasks.common.atomic_files import atomic_path
+
+        if not self.weights.is_file():
+            with atomic_path(self.weights, suffix=".tmp.weights.h5") as temporary:
+                model.save_weights(temporary)
+        self._put_aside()
+
+    def _put_aside(self) -> None:
+        from seqzoo.tasks.common.training_state import read_record, state_path
+
+        if not (self.run_dir / "history-frozen.csv").is_file() and (self.run_dir / "history.csv").is_file():
+            (self.run_dir / "history.csv").replace(self.run_dir / "history-frozen.csv")
+        state = state_path(self.run_dir)
+        if not (self.run_dir / self.STATE).is_file() and state.is_file():
+            state.replace(self.run_dir / self.STATE)
+        self._record = read_record(self.run_dir / self.STATE) or {}
+
+    def second_started(self) -> bool:
+        from seqzoo.tasks.common.training_state import state_path
+
+        return state_path(self.run_dir).is_file()
+
+    def first_history(self) -> dict:
+        return {name: list(values) for name, values in self._record.get("history", {}).items()}
+
+    def first_seconds(self) -> float:
+        return float(self._record.get("seconds", 0.0))
 
 
 def read_finetune_record(run_dir: str | Path) -> dict | None:

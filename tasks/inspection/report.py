@@ -111,7 +111,7 @@ def format_inspection(report: dict[str, Any]) -> str:
         f"run directory {report['path']}",
         "",
         f"- task: {info.get('task', '?')}",
-        f"- status: {_status_line(report.get('status'))}",
+        f"- status: {_status_line(report.get('status'), report['path'])}",
         f"- architecture: {config.get('arch', '?')}",
         f"- data: {config.get('data') or _builtin_data(info.get('task')) + ' (built-in)'}",
         f"- vocabulary size: {format_vocabulary_sizes(report['vocabulary_sizes'])}",
@@ -130,9 +130,15 @@ def format_inspection(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _status_line(status: str | None) -> str:
+def _status_line(status: str | None, run_dir=None) -> str:
     if status == "unfinished":
-        return "unfinished (training did not finish; commands that use its model refuse it: train it again)"
+        from seqzoo.tasks.common.training_state import read_record, state_path
+
+        record = read_record(state_path(run_dir)) if run_dir is not None else None
+        saved = (f"its training state was saved at epoch {record['epoch'] + 1}, step {record['step']}"
+                 if record else "it saved no training state yet")
+        return (f"unfinished (training did not finish; commands that use its model refuse it; {saved}: continue "
+                "it with the same `seqzoo train` command and --resume, or train it again)")
     return status or "?"
 
 

@@ -40,7 +40,9 @@ def most_frequent_caption_bleu(train, test):
 # right, position by position (chance: 0.1). BLEU alone is not enough: the caption's length
 # and template words score without a single right digit.
 LEARNS = {
-    "show-attend-tell": (dict(learning_rate=1e-2, epochs=4), (25, 15), 0.4),  # measured 0.67
+    # At 4 epochs it learns or not by the order of the batches (BLEU-1 71 or 23 by seed);
+    # at 7 it does for every seed tried (BLEU-1 66-71 for seeds 0-2).
+    "show-attend-tell": (dict(learning_rate=1e-2, epochs=7), (25, 15), 0.4),
     "transformer": (dict(learning_rate=3e-3, epochs=6), (25, 15), 0.25),  # measured 0.38
     # Show and Tell sees the image only through its initial state; the layer normalisation
     # of its image summary is what lets it learn which digits an image holds (without it:
