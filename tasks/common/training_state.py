@@ -21,7 +21,7 @@ Examples:
 >>> path = os.path.join(tempfile.mkdtemp(), "training-state.npz")
 >>> save_training_state(path, model, {"epoch": 3, "step": 0}, {})
 >>> before = [w.copy() for w in model.get_weights()]
->>> model.layers[0].kernel.assign(np.zeros((2, 1)))
+>>> _ = model.layers[0].kernel.assign(np.zeros((2, 1)))
 >>> record, _ = load_training_state(path, model)
 >>> record["epoch"], all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 (3, True)
@@ -55,9 +55,34 @@ def _groups(model, include_metrics: bool = True) -> dict[str, list]:
     return groups
 
 
+def _per_replica(variable):
+    """The copies of a variable that each replica keeps apart (synchronised on read: a
+    language model's carried states), or None for any other variable."""
+    import tensorflow as tf
+
+    if isinstance(variable, tf.distribute.DistributedValues) and \
+            getattr(variable, "synchronization", None) == tf.VariableSynchronization.ON_READ:
+        return list(variable.values)
+    return None
+
+
 def _value(variable) -> np.ndarray:
+    copies = _per_replica(variable)
+    if copies is not None:
+        # Replica k holds rows k of each global batch, in order: together, one device's rows.
+        return np.concatenate([np.asarray(copy.numpy()) for copy in copies], axis=0)
     value = variable.numpy() if hasattr(variable, "numpy") else np.asarray(variable)
     return np.asarray(value)
+
+
+def _assign(variable, value) -> None:
+    copies = _per_replica(variable)
+    if copies is None:
+        variable.assign(value)
+        return
+    parts = np.array_split(value, len(copies), axis=0) if len(value) else [value] * len(copies)
+    for copy, part in zip(copies, parts):
+        copy.assign(part)
 
 
 def save_training_state(path: str | Path, model, record: dict, arrays: dict[str, list[np.ndarray]]) -> None:
@@ -124,7 +149,7 @@ def load_training_state(path: str | Path, model, restore_metrics: bool = True) -
                     raise UsageError(f"{path}: the training state's {group} variable {index} has shape "
                                      f"{tuple(value.shape)} but the model's has {shape}; it belongs to another "
                                      "model: train again without --resume.")
-                variable.assign(value)
+                _assign(variable, value)
         arrays = {}
         for key, count in meta["shapes"].items():
             if key.startswith("extra."):
@@ -143,7 +168,7 @@ def restore_metrics(path: str | Path, model) -> None:
         carried = list(extra() if callable(extra) else [])
         if len(meta["shapes"].get("carried", [])) == len(carried):
             for index, variable in enumerate(carried):
-                variable.assign(contents[f"carried/{index:05d}"])
+                _assign(variable, contents[f"carried/{index:05d}"])
         variables = list(model.metrics_variables)
         if len(meta["shapes"].get("metrics", [])) != len(variables):
             return  # metrics compiled differently: the epoch's running means start afresh

@@ -4,8 +4,10 @@ devices, and `--distribute multi-worker` with two worker processes on localhost 
 
 Two replicas each take half of the global batch, and their gradients are summed, so
 the step is the same computation in another order of floating-point sums: the losses
-agree closely, not bit for bit (a relative tolerance of 1e-3 after one short epoch;
-accuracies within 0.01).
+agree closely, not bit for bit: a few hundred Adam steps amplify the rounding, to a
+relative 3e-3 of the validation loss at most here (tolerance 5e-3; accuracies 0.02).
+At a learning rate of 1e-7 the language model's losses agree to 5e-7, so the replicas
+compute the same function, carried states included.
 Dropout is off, so that no per-replica random stream enters the comparison."""
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tasks.helpers import toy_reviews, write_csv
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 TASKS = {
@@ -29,12 +33,12 @@ TASKS = {
     "language-model": ["--arch", "gru", "--units", "16", "--embedding-dim", "8", "--dropout", "0",
                        "--epochs", "1", "--window", "20", "--batch-size", "16"],
     "translation": ["--arch", "transformer", "--units", "16", "--embedding-dim", "16", "--dropout", "0",
-                    "--epochs", "1", "--max-examples", "600", "--batch-size", "32"],
+                    "--epochs", "1", "--max-examples", "300", "--batch-size", "32"],
     "captioning": ["--units", "8", "--embedding-dim", "8", "--dropout", "0", "--epochs", "1", "--max-images", "160",
                    "--batch-size", "16"],
 }
-RELATIVE = 1e-3
-ACCURACY = 0.01
+RELATIVE = 5e-3
+ACCURACY = 0.02  # one example of a 64-example validation split may flip
 
 
 def _seqzoo(*argv, env=None, check=True) -> subprocess.CompletedProcess:
@@ -73,8 +77,17 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
+@pytest.fixture(scope="module", autouse=True)
+def sentiment_data(tmp_path_factory):
+    """A small review file for sentiment (its built-in set is larger than these tests need)."""
+    path = write_csv(tmp_path_factory.mktemp("data") / "reviews.csv", toy_reviews(640))
+    TASKS["sentiment"] = [*TASKS["sentiment"], "--data", str(path)]
+    yield path
+    TASKS["sentiment"] = TASKS["sentiment"][:-2]
+
+
 @pytest.fixture(scope="module")
-def single(tmp_path_factory):
+def single(tmp_path_factory, sentiment_data):
     """Each task trained on one device: the reference."""
     root = tmp_path_factory.mktemp("single")
     runs = {}
