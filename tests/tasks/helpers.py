@@ -127,3 +127,49 @@ def tiny_untrained_tasks() -> dict:
                              image_size="16x48", beam_size=2), images),
         "images": images,
     }
+
+
+# ----------------------------------------------------------------------------- seqzoo processes
+def seqzoo_process(*argv: str) -> subprocess.Popen:
+    """`seqzoo ARGV` in a process (and session) of its own, stderr captured, so a test can
+    wait for what it writes and kill it (with its whole process group) where it likes."""
+    import os
+
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.Popen([sys.executable, "-m", "seqzoo.tasks.cli", *argv], env=environment,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def wait_until(process: subprocess.Popen, ready, what: str, timeout: float = 180, poll: float = 0.02) -> None:
+    """Wait until `ready()`; fail (killing the process) if it ends or times out first."""
+    import os
+    import signal
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            raise AssertionError(f"seqzoo ended ({process.returncode}) before {what}: "
+                                 + process.stderr.read().decode()[-2000:])
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+            raise AssertionError(f"seqzoo never reached {what}")
+        time.sleep(poll)
+
+
+def stop_process(process: subprocess.Popen, sig=None) -> int:
+    """Send `sig` (default SIGKILL, to the whole process group) and wait; the exit code."""
+    import os
+    import signal
+
+    sig = signal.SIGKILL if sig is None else sig
+    if sig == signal.SIGKILL:
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:  # it had ended already
+            pass
+    else:
+        process.send_signal(sig)
+    process.wait(timeout=120)
+    return process.returncode

@@ -203,15 +203,22 @@ def test_ctrl_c_mid_epoch_of_train_overwrite_leaves_the_old_run_byte_identical(c
     data, run, _ = copies
     before, data_before = _hashes(run), data.read_bytes()
     process = _process("train", "sentiment", "--data", str(data), *LONG, "--out", str(run), "--overwrite")
-    _wait_for(process, lambda: any(run.parent.glob(".gru.seqzoo-staging-*/checkpoints/best.weights.h5")),
-              "its first checkpoint")
+    _wait_for(process, lambda: any(run.parent.glob(".gru.seqzoo-staging-*/checkpoints/training-state.npz")),
+              "its first training state")
     time.sleep(0.3)  # into the next epoch
     code = _kill(process, signal.SIGINT)
     stderr = process.stderr.read().decode()
     assert code == 130, stderr[-2000:]
     assert "Traceback" not in stderr, stderr[-2000:]
     assert _hashes(run) == before and data.read_bytes() == data_before
-    assert _hidden_siblings(run) == []  # Ctrl-C clears its staging folder
+    assert run_status(run) == FINISHED
+    # Ctrl-C after the first training state keeps the staging folder, unfinished, for
+    # `--resume` (tests/tasks/test_resume.py); it is never where a command reads.
+    staging = _hidden_siblings(run)
+    assert len(staging) == 1 and staging[0].startswith(".gru.seqzoo-staging-"), staging
+    kept = run.parent / staging[0]
+    assert (kept / "checkpoints" / "training-state.npz").is_file() and run_status(kept) == UNFINISHED
+    assert _temporaries(kept) == []
     assert main(["evaluate", str(run)]) == 0
 
 
