@@ -91,8 +91,13 @@ def run(spec: dict) -> dict:
     tf.config.experimental.enable_op_determinism()
     run_dir = Path(spec["run_dir"])
     started = time.perf_counter()
+    # The comparison trains again what it did not keep: a run stopped midway continues
+    # from its training state, a finished one it did not keep is trained anew.
+    from seqzoo.tasks.common.output_dirs import UNFINISHED, run_status
+
+    resume = bool(spec.get("resume")) and run_dir.is_dir() and run_status(run_dir) == UNFINISHED
     task, metrics = jobs.train_run(config, run_dir, overwrite=bool(spec.get("overwrite")),
-                                   verbose=spec.get("verbose", "auto"), resume=bool(spec.get("resume")))
+                                   verbose=spec.get("verbose", "auto"), resume=resume)
     # Read once here for the measurements (train_run read them for itself).
     splits = jobs.load_splits(config)
     items, unit, sizes, extra = jobs.measure(task, config, splits)

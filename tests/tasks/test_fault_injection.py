@@ -24,7 +24,7 @@ from seqzoo.tasks.cli import main
 from seqzoo.tasks.common import atomic_files
 from seqzoo.tasks.common.output_dirs import FINISHED, UNFINISHED, run_status
 
-from tests.tasks.helpers import toy_reviews, tree_hashes, write_csv
+from tests.tasks.helpers import stop_process, toy_reviews, tree_hashes, wait_until, write_csv
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -53,28 +53,8 @@ def _process(*argv: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
-def _wait_for(process: subprocess.Popen, ready, what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None:
-            raise AssertionError(f"seqzoo ended ({process.returncode}) before {what}: "
-                                 + process.stderr.read().decode()[-2000:])
-        if time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise AssertionError(f"seqzoo never reached {what}")
-        time.sleep(0.05)
-
-
-def _kill(process: subprocess.Popen, sig=signal.SIGKILL) -> int:
-    if sig == signal.SIGKILL:
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:  # it had ended already
-            pass
-    else:
-        process.send_signal(sig)
-    process.wait(timeout=120)
-    return process.returncode
+_wait_for = wait_until  # (the process's own helpers, shared with the other process tests)
+_kill = stop_process
 
 
 def _refused(capsys, argv, *phrases) -> str:
