@@ -71,6 +71,17 @@ class _Forward(keras.callbacks.Callback):
         self.loop.callbacks.on_test_batch_end(batch, logs)
 
 
+class _EpochLogs(keras.callbacks.Callback):
+    """The last callback of a session: keeps the epoch's logs as the others left them."""
+
+    def __init__(self):
+        super().__init__()
+        self.logs = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.logs = dict(logs or {})
+
+
 class TrainingLoop:
     """Trains `model` for `epochs` on `train`, an `EpochData` (or a plain dataset, whose
     epochs are then its successive passes), validating on `valid` after each epoch.
@@ -111,8 +122,9 @@ class TrainingLoop:
         self._last_saved = None
         self._metrics_to_restore = False
         self._stop = False
+        self._recorder = _EpochLogs()
         self.callbacks = keras.callbacks.CallbackList(
-            self.user_callbacks, add_history=False, add_progbar=self.verbose != 0, verbose=self.verbose,
+            [*self.user_callbacks, self._recorder], add_history=False, add_progbar=self.verbose != 0, verbose=self.verbose,
             epochs=self.epochs, steps=None, model=model,
         )
 
@@ -177,9 +189,9 @@ class TrainingLoop:
             self.save(epoch=self.epochs_done, step=done)
 
     def epoch_ends(self, epoch: int, logs) -> None:
-        logs = dict(logs or {})
-        self.callbacks.on_epoch_end(epoch, logs)  # callbacks may add to the logs (train_seconds)
-        for name, value in logs.items():
+        self.callbacks.on_epoch_end(epoch, dict(logs or {}))
+        # As the last callback saw them: callbacks may add to the logs (train_seconds).
+        for name, value in self._recorder.logs.items():
             self.history.setdefault(name, []).append(float(value))
         self.epochs_done = epoch + 1
         if self.state_file is not None:
