@@ -15,8 +15,9 @@ choice `Task.compile` passes to Keras.
 - `--mixed-precision float16|bfloat16`: Keras' `mixed_float16` / `mixed_bfloat16`
   policy while the model is built; the zoo keeps logits, softmaxes and losses in
   float32, and `compile` wraps the optimizer in a `LossScaleOptimizer` for float16.
-- `--jit-compile auto|on|off`: `auto` is Keras' own choice on CPU (no XLA; see
-  `benchmarks/training_throughput.py` for the measurements) and, on GPU, XLA only for
+- `--jit-compile auto|on|off`: `auto` is no XLA on CPU, where it was measured slower for
+  every architecture once its compilations are counted (`benchmarks/training_throughput.py`,
+  `docs/performance.md`), and, on GPU, XLA only for
   models without a recurrent layer (XLA would replace cuDNN's kernels with loops). A
   language model that carries its state (`--tbptt`) never uses XLA.
 
@@ -187,7 +188,7 @@ def jit_compile_for(config, recurrent: bool, stateful: bool = False) -> bool:
         return choice == "on"
     if on_gpu():
         return not recurrent  # XLA would replace cuDNN's recurrent kernels with slower loops
-    return False  # Keras' own choice on CPU (see benchmarks/training_throughput.py)
+    return False  # measured slower on CPU, compilations counted (benchmarks/training_throughput.py)
 
 
 def is_chief() -> bool:
