@@ -132,7 +132,6 @@ class TaskJobs:
         self.spec.architecture(config.arch)
         cell = getattr(config, "cell", None)
         if cell is not None:
-            from seqzoo.tasks.common.errors import UsageError
             from seqzoo.zoo.cell_registry import CELL_NAMES
 
             if cell not in CELL_NAMES:
@@ -157,14 +156,10 @@ class TaskJobs:
     def measure(self, task, config, splits: Splits) -> tuple[int, str, dict, dict]:
         """For `seqzoo compare`: (items in one training epoch, their unit, the size of
         each split, extra results such as scores by input length)."""
-        from seqzoo.tasks.common.errors import UsageError
-
         raise UsageError(f"seqzoo compare does not apply to {self.name}: its jobs define no measure().")
 
     def finetune_parts(self):
         """What `seqzoo finetune` needs (a `seqzoo.tasks.common.finetune_parts.TaskParts`)."""
-        from seqzoo.tasks.common.errors import UsageError
-
         raise UsageError(f"seqzoo finetune does not apply to {self.name}: its jobs define no finetune_parts().")
 
     # ------------------------------------------------------------------ written once
