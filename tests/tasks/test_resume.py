@@ -107,10 +107,12 @@ def _history(run: Path) -> list[dict]:
 
 def _final_state(run: Path) -> dict[str, np.ndarray]:
     """Every array of the last training state (weights, optimizer, metrics, carried
-    states, early stopping's best weights), and its record's history."""
+    states, early stopping's best weights), and its record's history (but the clock's
+    train_seconds)."""
     with np.load(state_path(run)) as contents:
         arrays = {key: contents[key] for key in contents.files if key != "record.json"}
-    arrays["history"] = read_record(state_path(run))["history"]
+    history = read_record(state_path(run))["history"]
+    arrays["history"] = {name: values for name, values in history.items() if name != "train_seconds"}  # a clock
     return arrays
 
 
