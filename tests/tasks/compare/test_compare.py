@@ -201,7 +201,8 @@ def test_ctrl_c_keeps_the_finished_runs_and_their_report(tmp_path):
     data = write_csv(tmp_path / "reviews.csv", toy_reviews(120))
     out = tmp_path / "report"
     command = [sys.executable, "-m", "seqzoo.tasks.cli", "compare", "sentiment", "--archs", "rnn,gru,lstm",
-               "--data", str(data), "--out", str(out), *TINY, "--epochs", "1000", "--budget", "3s"]
+               "--data", str(data), "--out", str(out), *TINY, "--epochs", "1000", "--patience", "1000",
+               "--budget", "3s"]  # no early stopping: the budget ends each run
     # A job started in the background of a shell inherits an ignored SIGINT: restore it,
     # as an interactive terminal has it.
     parent = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
