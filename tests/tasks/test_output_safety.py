@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import keras
@@ -23,7 +20,7 @@ from seqzoo.tasks.cli import main
 from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.output_dirs import MARKER, UNFINISHED, run_status
 
-from tests.tasks.helpers import toy_reviews, write_csv
+from tests.tasks.helpers import seqzoo_process, stop_process, toy_reviews, wait_until, write_csv
 
 TINY = ["--arch", "gru", "--units", "4", "--embedding-dim", "4", "--epochs", "1", "--quiet"]
 
@@ -233,26 +230,13 @@ def test_an_unfinished_run_is_refused_by_every_command_that_uses_its_model(capsy
 
 
 # ----------------------------------------------------------------------------- kill -9
-def _seqzoo_process(*argv: str) -> subprocess.Popen:
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.Popen([sys.executable, "-m", "seqzoo.tasks.cli", *argv], env=environment,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_seqzoo_process = seqzoo_process
 
 
 def _kill_when(process: subprocess.Popen, ready, timeout: float = 240) -> None:
     """SIGKILL `process` once `ready()` (training has written an epoch's checkpoint)."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None:
-            raise AssertionError(f"seqzoo ended ({process.returncode}) before it could be killed: "
-                                 + process.stderr.read().decode()[-2000:])
-        if time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("training never reached its first checkpoint")
-        time.sleep(0.2)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL
+    wait_until(process, ready, "its first checkpoint", timeout=timeout, poll=0.2)
+    assert stop_process(process, signal.SIGKILL) == -signal.SIGKILL
 
 
 LONG = ["--arch", "gru", "--units", "4", "--embedding-dim", "4", "--epochs", "1000", "--patience", "1000",
