@@ -34,6 +34,7 @@ SPEC = TaskSpec(
     # The decoder reads the caption tokens; the image side has no token embedding.
     token_sides={"target": TokenSide("decoder", "preprocessor"),
                  "source": "a captioning model reads images, not tokens, on its source side; use --side target."},
+    pipeline_tag="image-to-text",
 )
 
 # seqzoo 0.1's module `seqzoo.tasks.captioning` held these names.

@@ -170,6 +170,8 @@ class TaskSpec:
             stream), or None when the tool does not apply.
         architecture_type: the class every line of the table is an instance of (a task
             whose recipe reads more than `Architecture` holds declares its subclass).
+        pipeline_tag: the Hugging Face Hub task of its models (hf.co/tasks), for model
+            cards, or None.
 
     Examples:
 
@@ -193,6 +195,7 @@ class TaskSpec:
     token_sides: Mapping[str, TokenSide | str] = field(default_factory=dict)
     gradient_probe: str | None = None
     architecture_type: type = Architecture
+    pipeline_tag: str | None = None
 
     def __post_init__(self):
         self.title = self.title or self.name.replace("-", " ")

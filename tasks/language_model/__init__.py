@@ -41,6 +41,7 @@ SPEC = TaskSpec(
     token_sides={"source": TokenSide("decoder", "preprocessor")},
     gradient_probe="next-token",
     architecture_type=LanguageModelArchitecture,  # also says `stateful` and the learning rate
+    pipeline_tag="text-generation",
 )
 
 # seqzoo 0.1's module `seqzoo.tasks.language_model` held these names.

@@ -36,6 +36,7 @@ SPEC = TaskSpec(
     model_class="SequenceClassifier",
     token_sides={"source": TokenSide("encoder", "preprocessor")},
     gradient_probe="classifier",
+    pipeline_tag="text-classification",
 )
 
 # seqzoo 0.1's module `seqzoo.tasks.sentiment` held these names.

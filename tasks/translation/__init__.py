@@ -36,6 +36,7 @@ SPEC = TaskSpec(
     model_class="EncoderDecoderModel",
     token_sides={"source": TokenSide("encoder", "source_preprocessor"),
                  "target": TokenSide("decoder", "target_preprocessor")},
+    pipeline_tag="translation",
 )
 
 # seqzoo 0.1's module `seqzoo.tasks.translation` held these names.
