@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from seqzoo.data.caption_readers import CaptionedImages
 from seqzoo.data.errors import DataError
+from seqzoo.data.progress import track
 
 __all__ = ["decode_image", "image_format", "usable_images", "drop_unusable_images", "SkippedImagesWarning"]
 
@@ -98,7 +99,8 @@ def usable_images(paths: Sequence[str] = (), contents: Sequence[bytes] | None = 
     dataset = tf.data.Dataset.from_tensor_slices(np.array(candidates, np.int64)).map(
         check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False
     ).ignore_errors()
-    decoded = {int(index): int(pixels) for index, pixels in dataset.as_numpy_iterator()}
+    decoding = track(dataset.as_numpy_iterator(), "decoding images", "images", total=len(candidates), check_every=64)
+    decoded = {int(index): int(pixels) for index, pixels in decoding}
     for index in candidates:
         if decoded.get(index, 0) <= 0:
             problems[index] = "unreadable"

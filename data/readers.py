@@ -20,6 +20,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from seqzoo.data.errors import DataError
+from seqzoo.data.progress import PhaseProgress
+
+# Rows between two looks at the clock for a progress line: negligible next to parsing.
+_ROWS_PER_CHECK = 1000
 
 _CSV_SUFFIXES = (".csv",)
 _TSV_SUFFIXES = (".tsv", ".tab")
@@ -227,9 +231,12 @@ def read_corpus(path, encoding: str = "utf-8") -> str:
         if not files:
             raise DataError(f"{path}: the folder holds no .txt files")
         parts = []
+        progress = PhaseProgress(f"reading {path}", "files", total=len(files), check_every=100)
         for file in files:
             part = decode_text(read_file_bytes(file), file, encoding).replace("\r\n", "\n")
             parts.append(part if part.endswith("\n") or not part else part + "\n")
+            progress.advance()
+        progress.close()
         text = "".join(parts)
     else:
         text = decode_text(read_file_bytes(path), path, encoding).replace("\r\n", "\n")
@@ -285,6 +292,7 @@ def _read_delimited(text, path, text_column, label_column, tsv) -> LabelledTexts
     else:
         reader = csv.reader(lines_with_ends(text), strict=True)
     header, rows = None, []
+    progress = PhaseProgress(f"reading {path.name}", "rows", check_every=_ROWS_PER_CHECK)
     while True:
         start = reader.line_num + 1
         try:
@@ -304,6 +312,8 @@ def _read_delimited(text, path, text_column, label_column, tsv) -> LabelledTexts
             header = [name.strip() for name in row]
             continue
         rows.append((start, reader.line_num, row))
+        progress.advance()
+    progress.close()
     if header is None:
         raise DataError(f"{path}: the file is empty")
     for column in (text_column, label_column):
@@ -345,15 +355,18 @@ def _read_json(text, path, text_column, label_column) -> LabelledTexts:
         numbered = [(f"record {i}", record) for i, record in enumerate(records, 1)]
     else:
         numbered = []
+        progress = PhaseProgress(f"reading {path.name}", "records", check_every=_ROWS_PER_CHECK)
         for number, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
+            progress.advance()
             try:
                 numbered.append((f"line {number}", json.loads(line)))
             except json.JSONDecodeError as error:
                 raise DataError(
                     f"{path}, line {number}: not valid JSON ({error.msg}, column {error.colno})"
                 ) from None
+        progress.close()
     if not numbered:
         raise DataError(f"{path}: the file is empty")
     texts, labels = [], []
@@ -442,6 +455,7 @@ def _read_class_folders(path: Path, encoding, class_names) -> LabelledTexts:
             "in a subfolder named after the class (e.g. pos/ and neg/)"
         )
     texts, labels = [], []
+    progress = PhaseProgress(f"reading {path}", "files", check_every=100)
     for folder in folders:
         files = sorted(f for f in folder.glob("*.txt") if f.is_file())
         if not files:
@@ -452,4 +466,6 @@ def _read_class_folders(path: Path, encoding, class_names) -> LabelledTexts:
                 raise DataError(f"{file}: the file is empty")
             texts.append(text)
             labels.append(folder.name)
+            progress.advance()
+    progress.close()
     return LabelledTexts(texts, labels, str(path))

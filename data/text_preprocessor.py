@@ -16,6 +16,7 @@ import tensorflow as tf
 import tensorflow_text as tft
 
 from seqzoo.data.errors import DataError
+from seqzoo.data.progress import PhaseProgress
 from seqzoo.data.readers import read_file_bytes
 from seqzoo.data.vocabulary import (
     END_ID,
@@ -264,9 +265,11 @@ class TextPreprocessor(tf.Module):
             tokens = _learn_wordpiece(words, max_vocabulary, min_frequency)
             return cls(tokens, level, lowercase, normalization)
         counts = Counter()
-        for start in range(0, len(texts), _CHUNK):
-            tokens = probe.tokenize(tf.constant(texts[start : start + _CHUNK], tf.string))
-            counts.update(tokens.flat_values.numpy().tolist())
+        with PhaseProgress("building the vocabulary", "texts", total=len(texts)) as progress:
+            for start in range(0, len(texts), _CHUNK):
+                tokens = probe.tokenize(tf.constant(texts[start : start + _CHUNK], tf.string))
+                counts.update(tokens.flat_values.numpy().tolist())
+                progress.advance(min(_CHUNK, len(texts) - start))
         counts = {token.decode("utf-8"): count for token, count in counts.items()}
         vocabulary = Vocabulary.from_counts(counts, max_vocabulary, min_frequency)
         return cls(vocabulary, level, lowercase, normalization)

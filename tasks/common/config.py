@@ -9,9 +9,12 @@ field is the flag's help text. This module imports no TensorFlow so that
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from seqzoo.data.vocabulary import RESERVED_TOKENS
@@ -123,6 +126,38 @@ def validate_config(config) -> None:
                          f"add up to {_number(valid + test)}; together they must be below 1.")
 
 
+def config_kind(config_class) -> str:
+    """What a config is called in messages: "a sentiment config", "a FinetuneConfig"."""
+    task = getattr(config_class, "task", None)
+    return f"a {task} config" if isinstance(task, str) else f"a {config_class.__name__}"
+
+
+class UnknownConfigKeys(ValueError):
+    """Keys of a config dict that its class has no field for, named in one sentence with
+    the closest field names and the known ones (a ValueError: the reader of the file
+    adds its name, see `read_config_file`).
+
+    Args:
+        config_class: the config dataclass.
+        keys: the unknown keys.
+
+    Examples:
+
+    >>> from seqzoo.tasks.sentiment.config import SentimentConfig
+    >>> str(UnknownConfigKeys(SentimentConfig, ["unitz"])).split(";")[0]
+    "unknown key 'unitz' (did you mean 'units'?)"
+    """
+
+    def __init__(self, config_class, keys):
+        self.keys = sorted(keys)
+        known = sorted(f.name for f in dataclasses.fields(config_class))
+        guesses = [f"'{guess[0]}'" for key in self.keys if (guess := difflib.get_close_matches(key, known, n=1))]
+        named = ", ".join(f"'{key}'" for key in self.keys)
+        hint = f" (did you mean {' or '.join(dict.fromkeys(guesses))}?)" if guesses else ""
+        super().__init__(f"unknown key{'s' if len(self.keys) > 1 else ''} {named}{hint}; "
+                         f"{config_kind(config_class)} has {', '.join(known)}")
+
+
 class JSONConfig:
     """What every task config can do: round trip through a dict and JSON (`config.json`).
     A mixin for dataclasses; unknown keys are refused with their names, and every field is
@@ -137,10 +172,13 @@ class JSONConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]):
+        """The config from a dict such as `to_dict` gives; keys it lacks keep their
+        defaults (a config.json from an older seqzoo), unknown keys raise
+        `UnknownConfigKeys`, bad values a UsageError naming the flag."""
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        unknown = set(values) - known
         if unknown:
-            raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
+            raise UnknownConfigKeys(cls, unknown)
         return cls(**values)
 
     def to_json(self) -> str:
@@ -243,6 +281,50 @@ class RuntimeConfig:
         "auto", "compile the training step with XLA: 'auto' picks per architecture and device the mode "
         "measured fastest", choices=("auto", "on", "off")
     )
+
+
+def read_config_file(path: str | os.PathLike, config_class, task: str | None = None, nested_in: str | None = None):
+    """The config a JSON file holds, as `config_class`: a run's `config.json` (also one
+    from an older seqzoo: the fields it lacks keep their defaults) or one written by hand
+    with only the fields that differ. Every problem is one UsageError sentence naming the
+    file: not JSON, another task's config (`task`), an unknown key, a value out of range.
+
+    Args:
+        path: the file (`--config`).
+        config_class: the config dataclass (a `JSONConfig`).
+        task: the task the config is for; a file whose "task" differs is refused.
+        nested_in: a key under which a file may hold the config instead (the "options"
+            of a fine-tuned run's `finetune.json`).
+
+    Examples:
+
+    >>> import pathlib, tempfile
+    >>> from seqzoo.tasks.sentiment.config import SentimentConfig
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "config.json"
+    >>> _ = path.write_text('{"task": "sentiment", "units": 8}')
+    >>> read_config_file(path, SentimentConfig, task="sentiment").units
+    8
+    """
+    from seqzoo.tasks.common.atomic_files import read_json
+    from seqzoo.tasks.common.errors import UsageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"--config {path}: no such file.")
+    values = read_json(path)
+    if nested_in is not None and isinstance(values, dict) and isinstance(values.get(nested_in), dict):
+        values = values[nested_in]
+    if not isinstance(values, dict):
+        raise UsageError(f"{path}: not a seqzoo config; expected a JSON object of settings such as a run's config.json.")
+    if task is not None and values.get("task", task) != task:
+        raise UsageError(f"{path} holds a {values['task']} config, not a {task} one; "
+                         f"use it with `seqzoo train {values['task']}`.")
+    try:
+        return config_class.from_dict(values)
+    except UnknownConfigKeys as error:
+        raise UsageError(f"{path}: {error}.") from None
+    except UsageError as error:  # a value the field does not allow
+        raise UsageError(f"{path}: {str(error).rstrip('.')} (correct the file, or give the flag).") from None
 
 
 def config_fields(config_class) -> list[dataclasses.Field]:

@@ -179,7 +179,13 @@ class TaskJobs:
         only then (`seqzoo.tasks.common.output_dirs`). A run stopped once its training
         state was saved (Ctrl-C, an error, a kill) is kept for `resume`, which continues
         it from that state and ends as the uninterrupted run would.
+
+        `verbose` is Keras' ("auto": the progress bar in a terminal, one line per epoch
+        when stdout is a file or a pipe).
         """
+        from seqzoo.tasks.common.cli_support import auto_verbosity
+
+        verbose = auto_verbosity() if verbose == "auto" else verbose
         self.check(config)
         strategy = strategy_for(config)  # before TensorFlow starts: logical CPUs, a multi-worker cluster
         if strategy is not None:

@@ -398,17 +398,19 @@ def make_optimizer(learning_rate: float, clipnorm: float | None) -> keras.optimi
 
 
 def training_callbacks(
-    run_dir: str | Path | None, patience: int, monitor: str = "val_loss"
+    run_dir: str | Path | None, patience: int, monitor: str = "val_loss", verbose="auto"
 ) -> tuple[list[keras.callbacks.Callback], DivergenceGuard]:
     """The NaN guard and early stopping; with a `run_dir`, also the best checkpoint,
-    the CSV history and TensorBoard logs written there."""
+    the CSV history and TensorBoard logs written there. `verbose` 0 (`--quiet`) keeps
+    early stopping silent too."""
     guard = DivergenceGuard()
     callbacks = [
         TrainingClock(),  # first, so every later callback (HistoryCSV) sees train_seconds
         guard,
         EarlyStopping(
             # Say which epoch is restored when training for a run directory only.
-            monitor=monitor, patience=patience, restore_best_weights=True, verbose=int(run_dir is not None)
+            monitor=monitor, patience=patience, restore_best_weights=True,
+            verbose=int(run_dir is not None and verbose != 0),
         ),
     ]
     if run_dir is None:
@@ -440,7 +442,7 @@ def fit_datasets(
     from seqzoo.tasks.common.training_loop import TrainingLoop
     from seqzoo.tasks.common.training_state import state_path
 
-    callbacks, _ = training_callbacks(run_dir, patience)
+    callbacks, _ = training_callbacks(run_dir, patience, verbose=verbose)
     if time_budget:
         callbacks.append(TimeBudget(time_budget))
     loop = TrainingLoop(model, train, valid, callbacks, epochs, verbose,

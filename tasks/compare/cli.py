@@ -1,7 +1,9 @@
 """`seqzoo compare TASK`: the command line of `seqzoo.tasks.compare.runner` (no TensorFlow at import).
 
 Every flag of `seqzoo train TASK` is accepted and applies to every architecture, except
-`--arch` (replaced by `--archs`) and `--time-budget` (replaced by `--budget`).
+`--arch` (replaced by `--archs`) and `--time-budget` (replaced by `--budget`). `--config`
+takes a run's config.json (one run of an earlier comparison, say); its arch and
+time_budget are set per run by --archs and --budget instead.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _budget(text: str) -> float:
 
 
 def add_commands(commands) -> None:
-    from seqzoo.tasks.common.cli_support import add_config_flags
+    from seqzoo.tasks.common.cli_support import add_config_file_flag, add_config_flags, add_output_flags
     from seqzoo.tasks.common.config import config_fields
     from seqzoo.tasks.registry import all_tasks
 
@@ -57,7 +59,8 @@ def add_commands(commands) -> None:
                            help="continue the comparison in --out (stopped by Ctrl-C, or with failed runs): "
                            "its finished runs are kept, the others trained; the same flags (without --overwrite) "
                            "are required")
-        group.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
+        add_output_flags(group)
+        add_config_file_flag(group, f"a {task} run's config.json (its arch and time_budget are not used)")
         names = {field.name for field in config_fields(spec.config_class)} - _OWN_FIELDS
         add_config_flags(parser, spec.config_class, only=names)
         # The workers import TensorFlow; this process only waits for them and writes the report.
@@ -65,19 +68,19 @@ def add_commands(commands) -> None:
 
 
 def command_compare(args) -> int:
-    from seqzoo.tasks.common.cli_support import config_from_args
+    from seqzoo.tasks.common.cli_support import config_from_args, output_settings
     from seqzoo.tasks.compare.budget import UNLIMITED_EPOCHS
     from seqzoo.tasks.compare.runner import Comparison, architecture_names, parse_archs
     from seqzoo.tasks.registry import get_task
 
     check_out_path(args.out, "--out")
-    config = config_from_args(get_task(args.task).config_class, args)
+    config = config_from_args(get_task(args.task).config_class, args, task=args.task)
     if args.budget and "epochs" not in vars(args):
         config.epochs = UNLIMITED_EPOCHS  # the budget (or early stopping) decides
     archs = parse_archs(args.archs, architecture_names(args.task), args.task)
-    comparison = Comparison(args.task, archs, config, args.out or f"reports/{args.task}", repeats=args.repeats,
-                            budget=args.budget, overwrite=args.overwrite, verbose=2 if args.quiet else "auto",
-                            resume=args.resume)
-    results = comparison.run()
+    with output_settings(args) as verbose:  # the workers inherit --quiet's setting
+        comparison = Comparison(args.task, archs, config, args.out or f"reports/{args.task}", repeats=args.repeats,
+                                budget=args.budget, overwrite=args.overwrite, verbose=verbose, resume=args.resume)
+        results = comparison.run()
     failed = [run["name"] for run in results["runs"] if run["status"] == "failed"]
     return 1 if failed and len(failed) == len(results["runs"]) else 0
