@@ -16,18 +16,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import json
 import os
 import sys
 
 from seqzoo.tasks import registry
 from seqzoo.tasks.common.cli_support import (
+    add_config_file_flag,
     add_config_flags,
+    add_output_flags,
     config_from_args,
     import_tensorflow_quietly,
+    output_settings,
     user_errors,
 )
 from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.export_formats import DEFAULT_LICENSE, EXPORT_FORMATS
 from seqzoo.tasks.common.flag_checks import check_out_path
 from seqzoo.tasks.compare import cli as compare_cli
 from seqzoo.tasks.diagnose import cli as diagnose_cli
@@ -63,13 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in specs:
         with _plugin_guard(spec, "train"):
             task_parser = train_tasks.add_parser(spec.name, help=spec.summary())
+            add_config_file_flag(task_parser, f"a {spec.name} run's config.json, to run it again")
             add_config_flags(task_parser, spec.config_class, listed={"arch": list(spec.architectures)})
             task_parser.add_argument("--out", help="run directory (default: runs/TASK-ARCH, never overwritten)")
             task_parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
             task_parser.add_argument("--resume", action="store_true",
                                      help="continue the unfinished run at --out from its last saved training state "
                                           "(a finished run is left as it is; nothing there: train from the start)")
-            task_parser.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
+            add_output_flags(task_parser)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a run directory on labelled data")
     evaluate.add_argument("run_dir", help="a run directory made by `seqzoo train`")
@@ -81,10 +87,25 @@ def build_parser() -> argparse.ArgumentParser:
             with _plugin_guard(spec, "evaluate flags"):
                 spec.cli.add_evaluate_flags(evaluate)
 
-    export = commands.add_parser("export", help="export a run as a SavedModel for serving")
+    export = commands.add_parser(
+        "export", help="export a run for serving: a SavedModel in TF Serving's layout, or LiteRT / ONNX",
+        description="Export a run directory. The default SavedModel (text or image bytes in, labels or "
+        "text out) goes into a numbered version folder under --out, as TensorFlow Serving expects: "
+        "--out/1 first, then the next free number. --format litert or onnx writes the model core on "
+        "token ids, with its vocabulary, settings and a pure-Python client, into --out itself.")
     export.add_argument("run_dir", help="a run directory made by `seqzoo train`")
-    export.add_argument("--out", required=True, help="folder for the SavedModel")
-    export.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    export.add_argument("--out", required=True,
+                        help="the model's base folder (SavedModel: the version folder goes inside it)")
+    export.add_argument("--format", default="savedmodel", choices=EXPORT_FORMATS,
+                        help="savedmodel (default; TF Serving, TFSMLayer), litert (TensorFlow Lite) or onnx "
+                             "(the last two need `pip install \"seqzoo[litert,onnx]\"`)")
+    export.add_argument("--version", type=int, metavar="N",
+                        help="SavedModel version folder to write (default: 1, or one more than the highest "
+                             "there); an existing one needs --overwrite")
+    export.add_argument("--license", default=DEFAULT_LICENSE, metavar="ID",
+                        help=f"license named in the model card's front matter (default: {DEFAULT_LICENSE})")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace an existing version folder (SavedModel) or --out (litert, onnx)")
 
     archs = commands.add_parser("archs", help="list a task's architectures with their sizes")
     archs.add_argument("task", choices=[spec.name for spec in specs], help="task template")
@@ -122,12 +143,12 @@ def command_train(args) -> int:
     from seqzoo.tasks.common.run_directory import default_run_directory
 
     spec = registry.get_task(args.task)
-    config = config_from_args(spec.config_class, args)
+    config = config_from_args(spec.config_class, args, task=spec.name)  # flags over --config over defaults
     if args.resume and not args.out:
         raise UsageError("--resume needs --out, the run directory to continue.")
     out = args.out or default_run_directory(args.task, config.arch)
-    spec.jobs().train_run(config, out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto",
-                          resume=args.resume)
+    with output_settings(args) as verbose:
+        spec.jobs().train_run(config, out, overwrite=args.overwrite, verbose=verbose, resume=args.resume)
     print(f"run directory: {out}")
     return 0
 
@@ -159,14 +180,31 @@ def command_evaluate(args) -> int:
 
 
 def command_export(args) -> int:
-    from seqzoo.tasks.common.export import check_export_dir
+    from seqzoo.tasks.common.export import check_export_base, check_export_dir
+    from seqzoo.tasks.common.serving_layout import version_folder
 
     check_out_path(args.out, "--out")
-    check_export_dir(args.out, overwrite=args.overwrite, run_dir=args.run_dir)  # before the model loads
+    if args.format == "savedmodel":
+        check_export_base(args.out, run_dir=args.run_dir)
+        target = version_folder(args.out, args.version, overwrite=args.overwrite)
+    elif args.version is not None:
+        raise UsageError(f"--version applies to --format savedmodel only (TF Serving's version folders); "
+                         f"--format {args.format} writes --out itself.")
+    else:
+        target = args.out
+    check_export_dir(target, overwrite=args.overwrite, run_dir=args.run_dir)  # before the model loads
     task = run_jobs(args.run_dir).load_task(args.run_dir)
-    path = task.export(args.out, overwrite=args.overwrite)
-    print(f"exported SavedModel to {path}")
-    print(f"model card in {os.path.join(path, 'MODEL_CARD.md')}; `seqzoo inspect {path}` shows it with the signatures")
+    if args.format == "savedmodel":
+        # A plug-in task may still override `export` with the older signature, without `license`.
+        options = {"license": args.license} if "license" in inspect.signature(task.export).parameters else {}
+        path = task.export(target, overwrite=args.overwrite, **options)
+        print(f"exported SavedModel to {path} (version {path.name} of {args.out}, as TensorFlow Serving reads it)")
+    else:
+        from seqzoo.tasks.common.portable_export import export_portable
+
+        path = export_portable(task, target, args.format, overwrite=args.overwrite, license=args.license)
+        print(f"exported {args.format} model to {path}")
+    print(f"model card in {os.path.join(path, 'MODEL_CARD.md')}; `seqzoo inspect {path}` shows it")
     return 0
 
 

@@ -23,6 +23,7 @@ from seqzoo.data.batching import encode_texts
 from seqzoo.data.caption_readers import CaptionedImages
 from seqzoo.data.epoch_data import EpochData
 from seqzoo.data.image_files import decode_image
+from seqzoo.data.progress import track
 from seqzoo.data.text_preprocessor import TextPreprocessor
 from seqzoo.data.vocabulary import END_ID, START_ID
 from seqzoo.tasks.captioning import SPEC
@@ -211,7 +212,8 @@ class CaptioningTask(Task):
     def encoder_features(self, data: CaptionedImages) -> np.ndarray:
         """The encoder's region features of every image, computed once (inference mode)."""
         encode = tf.function(lambda images: self.model.encode_images(images, training=False), reduce_retracing=True)
-        return np.concatenate([encode(batch).numpy() for batch in self.images_dataset(data)], axis=0)
+        batches = track(self.images_dataset(data), "caching image features", "images", size=len, total=len(data))
+        return np.concatenate([encode(batch).numpy() for batch in batches], axis=0)
 
     def dataset(self, data: CaptionedImages, shuffle: bool = False, features: np.ndarray | None = None):
         """Batches of ({"images" or "features", "target_ids": [START] + caption}, caption + [END]),
@@ -359,6 +361,26 @@ class CaptioningTask(Task):
 
     def architecture_description(self) -> str:
         return f"{super().architecture_description()}; image encoder {self.config.encoder}"
+
+    def portable_graphs(self):
+        """`encoder`: `images` float32 [batch, height, width, 3] (0..255, resized as the
+        SavedModel resizes them) -> `state_*`; `decoder_step`: (`token_ids` int32 [batch],
+        `state_*`) -> (`logits`, `state_*`)."""
+        from seqzoo.tasks.common.portable_graphs import decoder_graphs
+
+        images = tf.TensorSpec([None, *self.image_shape, 3], tf.float32, name="images")
+        return decoder_graphs(images, self._portable_encode, self.model.step,
+                              self._portable_encode(tf.zeros([1, *self.image_shape, 3])))
+
+    def _portable_encode(self, images):
+        return self.model.encode(images, self.max_new_tokens)
+
+    def portable_manifest(self) -> dict:
+        from seqzoo.tasks.common.portable_graphs import describe_state
+
+        state = self._portable_encode(tf.zeros([1, *self.image_shape, 3]))
+        return {"kind": "image-to-text", "image_size": list(self.image_shape),
+                "max_new_tokens": int(self.max_new_tokens), "decoding": "greedy", "state": describe_state(state)}
 
     def servable(self):
         """`image` (string [batch], JPEG or PNG bytes) in, `caption` (string [batch]) and

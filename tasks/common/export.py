@@ -11,7 +11,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from seqzoo.tasks.common.output_dirs import check_out, input_paths, staged_output
+from seqzoo.tasks.common.output_dirs import check_inputs, check_out, input_paths, staged_output
 
 
 def check_export_dir(export_dir: str | Path, overwrite: bool = False, run_dir: str | Path | None = None) -> Path:
@@ -19,6 +19,12 @@ def check_export_dir(export_dir: str | Path, overwrite: bool = False, run_dir: s
     that exists and is not to be replaced (see `seqzoo.tasks.common.output_dirs`)."""
     return check_out(export_dir, "export", inputs=_inputs(run_dir), overwrite=overwrite,
                      exists_message=_exists_message(export_dir))
+
+
+def check_export_base(base: str | Path, run_dir: str | Path | None = None) -> Path:
+    """Refuse a base folder of versions (`seqzoo export --out`) that is, holds or lies in
+    the run it comes from, before a version folder is chosen inside it."""
+    return check_inputs(base, _inputs(run_dir))
 
 
 def _inputs(run_dir) -> list:

@@ -32,6 +32,7 @@ from seqzoo.tasks.common import recipe
 from seqzoo.tasks.common.atomic_files import atomic_path
 from seqzoo.tasks.common.contract import TaskSpec, TokenSide
 from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.export_formats import DEFAULT_LICENSE
 from seqzoo.tasks.common.model_files import load_keras_model
 from seqzoo.tasks.common.run_directory import (
     atomic_write_text,
@@ -262,13 +263,34 @@ class Task:
                                  f"model's {side.model_attribute} reads {expected}; the vocabulary file was "
                                  "changed after training: restore it or train again.")
 
-    def export(self, export_dir: str | Path, overwrite: bool = False) -> Path:
-        """A SavedModel of `servable()` with its model card, staged beside `export_dir`
-        and swapped in when complete."""
+    def export(self, export_dir: str | Path, overwrite: bool = False, version: int | str | None = None,
+               license: str = DEFAULT_LICENSE) -> Path:
+        """A SavedModel of `servable()` with its model card (its front matter names
+        `license`), staged beside its folder and swapped in when complete; returns that folder.
+
+        With `version` None the SavedModel is `export_dir` itself. With a number, or
+        "next", `export_dir` is a base folder in TensorFlow Serving's layout and the
+        SavedModel goes into `export_dir/N` (`seqzoo.tasks.common.serving_layout`), as
+        `seqzoo export` writes it."""
         from seqzoo.tasks.common.export import save_servable
         from seqzoo.tasks.common.model_card import model_card
+        from seqzoo.tasks.common.serving_layout import version_folder
 
+        if version is not None:
+            export_dir = version_folder(export_dir, None if version == "next" else int(version), overwrite=overwrite)
         module, signatures = self.servable()
         card = model_card(self.spec, self.config, self.architecture_description(), self.vocabulary_sizes(),
-                          self.run_dir, labels=self.card_labels())
+                          self.run_dir, labels=self.card_labels(), license=license)
         return save_servable(module, signatures, export_dir, overwrite, card=card)
+
+    # ------------------------------------------------------------------ portable export
+    def portable_graphs(self) -> list:
+        """The model core on token ids as `seqzoo.tasks.common.portable_graphs.PortableGraph`s
+        (the classifier, or an encoder and a one-step decoder), for `seqzoo export --format
+        litert|onnx` (`seqzoo.tasks.common.portable_export`)."""
+        raise UsageError(f"the {self.spec.name} task has no LiteRT or ONNX export; use --format savedmodel.")
+
+    def portable_manifest(self) -> dict[str, Any]:
+        """What a portable export's client needs besides the graphs and vocabularies, for
+        `portable.json`: fixed lengths, special ids, labels, decoding settings."""
+        raise UsageError(f"the {self.spec.name} task has no LiteRT or ONNX export; use --format savedmodel.")

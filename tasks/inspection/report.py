@@ -12,7 +12,7 @@ Examples:
 >>> inspect_path(tempfile.mkdtemp())
 Traceback (most recent call last):
 ...
-seqzoo.tasks.common.errors.UsageError: ... is neither a seqzoo export (no saved_model.pb) nor a run directory (no run.json).
+seqzoo.tasks.common.errors.UsageError: ... is neither a seqzoo export (no saved_model.pb, nor version folders 1/, 2/ ... holding one) nor a run directory (no run.json).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from seqzoo.tasks.common.errors import UsageError
+from seqzoo.tasks.common.serving_layout import export_versions
+
+PORTABLE_MANIFEST = "portable.json"  # written by `seqzoo.tasks.common.portable_export` (TensorFlow-free here)
 from seqzoo.tasks.common.model_card import (
     finetune_summary,
     format_metrics,
@@ -43,8 +46,14 @@ def inspect_path(path: str | Path) -> dict[str, Any]:
         return inspect_export(path)
     if (path / "run.json").is_file():
         return inspect_run(path)
+    if (path / PORTABLE_MANIFEST).is_file():
+        return inspect_portable_export(path)
+    versions = export_versions(path)
+    if versions:  # a base folder in TF Serving's layout: the version it would serve
+        return {**inspect_export(path / str(versions[-1])), "base": str(path), "versions": versions}
     raise UsageError(
-        f"{path} is neither a seqzoo export (no saved_model.pb) nor a run directory (no run.json)."
+        f"{path} is neither a seqzoo export (no saved_model.pb, nor version folders 1/, 2/ ... holding one) "
+        "nor a run directory (no run.json)."
     )
 
 
@@ -57,6 +66,29 @@ def inspect_export(export_dir: str | Path) -> dict[str, Any]:
         "card": read_model_card(export_dir),
         "signatures": signature_contract(export_dir),
     }
+
+
+def inspect_portable_export(export_dir: str | Path) -> dict[str, Any]:
+    """`{"kind": "portable-export", "path", "card", "manifest"}` of a `seqzoo export
+    --format litert|onnx` folder: its model card and `portable.json` (graphs, inputs,
+    outputs, fixed lengths, special ids), read without running anything."""
+    from seqzoo.tasks.common.run_directory import read_json
+
+    export_dir = Path(export_dir)
+    return {"kind": "portable-export", "path": str(export_dir), "card": read_model_card(export_dir),
+            "manifest": read_json(export_dir / PORTABLE_MANIFEST)}
+
+
+def format_portable_graphs(manifest: dict[str, Any]) -> list[str]:
+    """The graphs of a portable export, one block each: file, inputs and outputs."""
+    lines = [f"## {manifest.get('format', '?')} graphs", ""]
+    for name, graph in (manifest.get("graphs") or {}).items():
+        lines.append(f"- `{graph.get('file', name)}`")
+        for side in ("inputs", "outputs"):
+            for tensor in graph.get(side) or []:
+                shape = "[" + ", ".join("?" if d is None else str(d) for d in tensor.get("shape") or []) + "]"
+                lines.append(f"  - {side[:-1]} `{tensor.get('name')}`: {tensor.get('dtype')} {shape}")
+    return lines + ["", ""]
 
 
 def inspect_run(run_dir: str | Path) -> dict[str, Any]:
@@ -96,8 +128,16 @@ def inspect_run(run_dir: str | Path) -> dict[str, Any]:
 
 def format_inspection(report: dict[str, Any]) -> str:
     """What `seqzoo inspect` prints."""
+    if report["kind"] == "portable-export":
+        lines = [f"{report['manifest'].get('format', 'portable')} export {report['path']}", ""]
+        lines += format_portable_graphs(report["manifest"])
+        card = report["card"]
+        return "\n".join(lines) + (format_model_card(card) if card is not None else "")
     if report["kind"] == "export":
         lines = [f"export {report['path']}", ""]
+        if report.get("versions"):
+            lines[1:1] = [f"(version {report['versions'][-1]}, the one TensorFlow Serving serves, of base folder "
+                          f"{report['base']}: versions {', '.join(map(str, report['versions']))})"]
         if report["card"] is None:
             lines += ["no model card (assets.extra/model_card.json): not exported by seqzoo, or by an older one", ""]
             lines += format_signatures(report["signatures"])

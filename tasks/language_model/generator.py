@@ -90,6 +90,12 @@ class LanguageModelGenerator(tf.Module):
         self.context_length = getattr(decoder, "max_length", None)
 
     # ------------------------------------------------------------- graph
+    def step(self, token_ids, state):
+        """One decoder step, `(token_ids [batch], state) -> (logits, state)`, with the
+        generator's logit bias ([PAD] and [END] never chosen): the step the samplers
+        drive here, and the portable export's `decoder_step`."""
+        return self._step(token_ids, state)
+
     def _step(self, token_ids, state):
         logits, state = self.decoder.step(token_ids, state)
         return logits + self.logit_bias, state

@@ -35,6 +35,7 @@ from seqzoo.tasks.language_model.architectures import get_architecture
 from seqzoo.zoo import LanguageModel
 
 TASK = SPEC.name
+PORTABLE_MAX_TOKENS = 40  # what the portable export's client generates unless told
 
 
 def _chunks(text: str, size: int = 1 << 14) -> list[str]:
@@ -209,6 +210,28 @@ class LanguageModelTask(Task):
     @classmethod
     def from_files(cls, config, run_dir, model, preprocessors) -> "LanguageModelTask":
         return cls(config, preprocessors["preprocessor"], model)
+
+    def portable_graphs(self):
+        """`decoder_step`: (`token_ids` int32 [batch], `state_*`) -> (`logits` with the
+        generator's bias, `state_*`); the state starts as zeros (see `portable_manifest`)."""
+        from seqzoo.tasks.common.portable_graphs import decoder_graphs
+
+        return decoder_graphs(None, None, self.generator.step, self._zero_state())
+
+    def portable_manifest(self) -> dict:
+        from seqzoo.tasks.common.portable_graphs import describe_state
+
+        generator = self.generator
+        return {"kind": "text-generator", "boundary_id": int(generator.boundary_id),
+                "context_length": generator.context_length, "max_tokens": PORTABLE_MAX_TOKENS,
+                "state": describe_state(self._zero_state())}
+
+    def _zero_state(self):
+        """The state before any token, batch 1: zero recurrent states, or an empty cache."""
+        decoder = self.model.decoder
+        if hasattr(decoder, "get_initial_state"):
+            return decoder.get_initial_state(1)
+        return decoder.get_initial_cache(1)
 
     def servable(self):
         """Signatures: `serving_default` (`prompt` string [batch], `max_tokens` int32,

@@ -171,6 +171,19 @@ class SentimentTask(Task):
     def card_labels(self) -> list[str]:
         return self.label_names
 
+    def portable_graphs(self):
+        """`classifier`: `token_ids` int32 [batch, max_length] (0-padded) -> `probabilities`."""
+        from seqzoo.tasks.common.portable_graphs import TOKEN_IDS, PortableGraph
+
+        def classify(token_ids):
+            return {"probabilities": tf.nn.softmax(self.model(token_ids, training=False), axis=-1)}
+
+        ids = tf.TensorSpec([None, self.config.max_length], tf.int32, name=TOKEN_IDS)
+        return [PortableGraph("classifier", classify, (ids,))]
+
+    def portable_manifest(self) -> dict:
+        return {"kind": "classifier", "max_length": int(self.config.max_length), "labels": self.label_names}
+
     def servable(self):
         """`text` (string [batch]) in, `label` and `probabilities` out."""
         server = ClassifierServer(self.preprocessor, self.model, self.label_names, self.config.max_length)

@@ -287,6 +287,25 @@ class TranslationTask(Task):
     def from_files(cls, config, run_dir, model, preprocessors) -> "TranslationTask":
         return cls(config, preprocessors["source_preprocessor"], preprocessors["target_preprocessor"], model)
 
+    def portable_graphs(self):
+        """`encoder`: `source_ids` int32 [batch, max_length] (0-padded) -> `state_*`;
+        `decoder_step`: (`token_ids` int32 [batch], `state_*`) -> (`logits`, `state_*`)."""
+        from seqzoo.tasks.common.portable_graphs import decoder_graphs
+
+        source_ids = tf.TensorSpec([None, self.config.max_length], tf.int32, name="source_ids")
+        return decoder_graphs(source_ids, self._portable_encode, self.model.step,
+                              self._portable_encode(tf.ones([1, self.config.max_length], tf.int32)))
+
+    def _portable_encode(self, source_ids):
+        return self.model.encode(source_ids, self.max_new_tokens)
+
+    def portable_manifest(self) -> dict:
+        from seqzoo.tasks.common.portable_graphs import describe_state
+
+        state = self._portable_encode(tf.ones([1, self.config.max_length], tf.int32))
+        return {"kind": "text-to-text", "max_length": int(self.config.max_length),
+                "max_new_tokens": int(self.max_new_tokens), "decoding": "greedy", "state": describe_state(state)}
+
     def servable(self):
         """`text` (string [batch]) in, `translation` (string [batch]) and `score` out, with
         tokenisation, beam search (the run's beam size and length penalty) and

@@ -119,7 +119,7 @@ def test_train_evaluate_predict_export_end_to_end(capsys, tmp_path):
     exported = tmp_path / "exported"
     assert main(["export", str(run), "--out", str(exported)]) == 0
     capsys.readouterr()
-    served = serve_in_fresh_process(exported, texts)
+    served = serve_in_fresh_process(exported / "1", texts)  # TF Serving's version 1
     expected = [[p["probabilities"][name] for name in ("neg", "pos")] for p in predictions]
     for batch in served:  # two batch sizes
         assert batch["labels"] == ["pos", "neg", "neg", "pos"]

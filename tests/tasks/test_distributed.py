@@ -109,7 +109,7 @@ def test_mirrored_on_two_devices_trains_as_one_device_and_its_run_serves(single,
     # Saved, loaded and exported as any run: the model knows nothing of the strategy.
     assert main(["evaluate", str(run)]) == 0
     assert main(["export", str(run), "--out", str(tmp_path / "export")]) == 0
-    assert (tmp_path / "export" / "saved_model.pb").is_file()
+    assert (tmp_path / "export" / "1" / "saved_model.pb").is_file()
 
 
 @pytest.mark.parametrize("task", list(TASKS))

@@ -563,8 +563,9 @@ def test_plugin_task_trains_evaluates_predicts_exports_and_compares(plugin, tmp_
     lines = seqzoo(plugin, "predict-majority", run, "a a b a a", "b b a b b b a", cwd=tmp_path).stdout.splitlines()
     assert [json.loads(line)["label"] for line in lines] == ["a", "b"]
 
-    export = tmp_path / "export"
-    seqzoo(plugin, "export", run, "--out", export, cwd=tmp_path)
+    base = tmp_path / "export"
+    export = base / "1"  # TF Serving's version folder
+    seqzoo(plugin, "export", run, "--out", base, cwd=tmp_path)
     # `Task.export` saved it through save_servable: marked as seqzoo's, with a model card.
     assert (run / MARKER).is_file() and output_kind(run) == "run"
     assert (export / MARKER).is_file() and output_kind(export) == "export"
@@ -572,12 +573,12 @@ def test_plugin_task_trains_evaluates_predicts_exports_and_compares(plugin, tmp_
     assert (card["task"], card["architecture"]["name"], card["labels"]) == (TASK, "conv", ["a", "b"]), card
     assert card["vocabulary_sizes"] == {"vocabulary": 4} and card["metrics"]["accuracy"] == metrics["accuracy"]
     assert (export / "MODEL_CARD.md").is_file()
-    refused = seqzoo(plugin, "export", run, "--out", export, cwd=tmp_path, ok=False)
+    refused = seqzoo(plugin, "export", run, "--out", base, "--version", "1", cwd=tmp_path, ok=False)
     assert refused.returncode == 2 and "already exists; pass --overwrite to replace it" in refused.stderr
     before = export.stat().st_ino
-    seqzoo(plugin, "export", run, "--out", export, "--overwrite", cwd=tmp_path)
+    seqzoo(plugin, "export", run, "--out", base, "--version", "1", "--overwrite", cwd=tmp_path)
     assert export.stat().st_ino != before and output_kind(export) == "export"  # a new folder swapped in
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".export")) == []  # no staging left
+    assert sorted(p.name for p in base.iterdir()) == ["1"]  # no staging left
     serve = textwrap.dedent(f"""
         import json, sys
         import tensorflow as tf

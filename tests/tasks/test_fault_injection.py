@@ -87,7 +87,7 @@ def copies(trained, tmp_path):
     shutil.copy(data, mine / "reviews.csv")
     shutil.copytree(run, tmp_path / "runs" / "gru")
     shutil.copytree(export, tmp_path / "exports" / "gru")
-    return mine / "reviews.csv", tmp_path / "runs" / "gru", tmp_path / "exports" / "gru"
+    return mine / "reviews.csv", tmp_path / "runs" / "gru", tmp_path / "exports" / "gru" / "1"  # version 1
 
 
 def _is_complete_export(folder: Path) -> bool:
@@ -108,7 +108,7 @@ def _export_points(export: Path):
 def test_a_killed_export_overwrite_leaves_the_old_export_whole_or_the_new_one(capsys, copies, point):
     data, run, export = copies
     before, run_before = _hashes(export), _hashes(run)
-    process = _process("export", str(run), "--out", str(export), "--overwrite")
+    process = _process("export", str(run), "--out", str(export.parent), "--version", "1", "--overwrite")
     if point == "at-start":
         time.sleep(1.0)
     ready, deadline = _export_points(export)[point], time.monotonic() + 180
@@ -122,8 +122,9 @@ def test_a_killed_export_overwrite_leaves_the_old_export_whole_or_the_new_one(ca
     assert _temporaries(export) == []
     assert main(["inspect", str(export)]) == 0
     # The next export to the same --out clears what the killed one left behind.
-    assert main(["export", str(run), "--out", str(export), "--overwrite"]) == 0
+    assert main(["export", str(run), "--out", str(export.parent), "--version", "1", "--overwrite"]) == 0
     assert _is_complete_export(export) and _hidden_siblings(export) == []
+    assert sorted(p.name for p in export.parent.iterdir()) == ["1"]
 
 
 # ----------------------------------------------------------------------------- finetune

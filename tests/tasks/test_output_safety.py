@@ -115,7 +115,7 @@ def test_overwrite_is_refused_on_a_folder_seqzoo_did_not_make(capsys, data, tmp_
     _refused(capsys, ["train", "sentiment", "--data", str(data), *TINY, "--out", str(mine), "--overwrite"],
              f"--out {mine} is not a run directory that seqzoo made", "choose another --out")
     _refused(capsys, ["export", str(run), "--out", str(mine), "--overwrite"],
-             "is not a SavedModel export that seqzoo made")
+             "holds chapter1.tex, which is not a version folder")
     assert _hashes(mine) == before
     # Nor a seqzoo run that now holds a file of the user's, nor an output of another kind.
     (run / "my-notes.txt").write_text("mine")
@@ -126,12 +126,13 @@ def test_overwrite_is_refused_on_a_folder_seqzoo_did_not_make(capsys, data, tmp_
 
 
 def test_export_overwrite_replaces_only_an_export(capsys, run, tmp_path):
-    exported = tmp_path / "exported"
-    assert main(["export", str(run), "--out", str(exported)]) == 0
-    _refused(capsys, ["export", str(run), "--out", str(exported)], "already exists; pass --overwrite")
-    assert main(["export", str(run), "--out", str(exported), "--overwrite"]) == 0
+    base = tmp_path / "exported"
+    exported = base / "1"  # TF Serving's version folder
+    assert main(["export", str(run), "--out", str(base)]) == 0
+    _refused(capsys, ["export", str(run), "--out", str(base), "--version", "1"], "already exists; pass --overwrite")
+    assert main(["export", str(run), "--out", str(base), "--version", "1", "--overwrite"]) == 0
     assert (exported / "saved_model.pb").is_file() and json.loads((exported / MARKER).read_text())["kind"] == "export"
-    assert _hidden_siblings(exported) == []
+    assert _hidden_siblings(exported) == [] and sorted(p.name for p in base.iterdir()) == ["1"]
     before = _hashes(run)
     _refused(capsys, ["train", "sentiment", *TINY, "--out", str(exported), "--overwrite"],
              "is a seqzoo SavedModel export, not a run directory")

@@ -230,7 +230,8 @@ def test_every_export_carries_a_model_card(exports, tasks):
         assert {"seqzoo", "tensorflow", "keras"} <= set(card["exported_with"])
         assert card["signatures"] == signature_contract(export_dir)
         assert card["architecture"]["name"] == card["training_config"]["arch"]
-        assert (Path(export_dir) / "MODEL_CARD.md").read_text().startswith(f"# {task} / ")
+        text = (Path(export_dir) / "MODEL_CARD.md").read_text()
+        assert text.startswith("---\nlibrary_name: ") and f"\n---\n\n# {task} / " in text  # front matter, then Markdown
     assert read_model_card(exports["sentiment"])["labels"] == tasks["sentiment"].label_names
 
 
@@ -266,7 +267,7 @@ def test_export_of_a_run_directory_carries_its_metrics_and_inspect_reads_the_run
     assert report["vocabulary_sizes"] == {"vocabulary": tasks["sentiment"].preprocessor.vocabulary_size}
 
     assert main(["export", str(run), "--out", str(tmp_path / "exported")]) == 0
-    card = read_model_card(tmp_path / "exported")
+    card = read_model_card(tmp_path / "exported" / "1")
     assert card["metrics"] == {"accuracy": 0.75, "macro_f1": 0.5, "split": "test"}
     assert card["run_directory"] == str(run) and "tensorflow" in card["trained_with"]
     assert SentimentTask.load(run).label_names == ["neg", "pos"]

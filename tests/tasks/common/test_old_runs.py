@@ -53,7 +53,7 @@ def test_an_old_run_evaluates_and_exports_in_a_fresh_process(old, name):
     key = {"s": "accuracy", "lm": "loss", "tr": "bleu", "cap": "bleu1"}[name]
     assert metrics[key] == pytest.approx(before[key], rel=1e-4, abs=1e-4), (metrics, before)
     seqzoo("export", run, "--out", old / f"{name}-new-export", cwd=old)
-    assert (old / f"{name}-new-export" / "saved_model.pb").is_file()
+    assert (old / f"{name}-new-export" / "1" / "saved_model.pb").is_file()
     # The old run is left as it was, and still counts as seqzoo's own output.
     assert not (run / ".seqzoo-output.json").exists() or json.loads(
         (run / ".seqzoo-output.json").read_text())["kind"] == "run"

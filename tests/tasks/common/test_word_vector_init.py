@@ -111,7 +111,7 @@ def test_train_prints_the_coverage(tmp_path, capsys):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["word_vector_coverage"] == round(3 / words, 4)
     assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "exported")]) == 0
-    card = read_model_card(tmp_path / "exported")
+    card = read_model_card(tmp_path / "exported" / "1")
     assert card["metrics"]["word_vector_coverage"] == metrics["word_vector_coverage"]
     assert card["training_config"]["word_vectors"] == str(vectors)
 

@@ -318,7 +318,7 @@ def test_a_fine_tuned_run_predicts_exports_and_fine_tunes_again(source_run, caps
         finetune(run, first, data=str(new), vocab="extend", epochs=1, evaluate_before=False, verbose=0)
     assert main(["predict", str(first), "una pelicula superb"]) == 0
     assert main(["export", str(first), "--out", str(tmp_path / "export")]) == 0
-    assert (tmp_path / "export" / "saved_model.pb").is_file()
+    assert (tmp_path / "export" / "1" / "saved_model.pb").is_file()
     capsys.readouterr()
     for inspected in (first, tmp_path / "export"):  # the run and its export say where it came from
         assert main(["inspect", str(inspected)]) == 0
