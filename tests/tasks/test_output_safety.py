@@ -168,9 +168,9 @@ def test_a_failure_mid_training_leaves_the_old_run_and_no_staging(monkeypatch, c
     seen = []
     real = recipe.training_callbacks
 
-    def failing_callbacks(run_dir, patience):
+    def failing_callbacks(run_dir, patience, **options):
         seen.append(Path(run_dir))
-        callbacks, rest = real(run_dir, patience)
+        callbacks, rest = real(run_dir, patience, **options)
         return callbacks + [_FailAtEpochEnd(failure)], rest
 
     monkeypatch.setattr(recipe, "training_callbacks", failing_callbacks)

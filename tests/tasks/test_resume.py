@@ -261,8 +261,8 @@ def interrupted(monkeypatch, capsys, tmp_path):
     argv = ["train", "sentiment", "--data", str(data), *SMALL, "--out", str(out)]
     real = recipe.training_callbacks
 
-    def interrupting(run_dir, patience):
-        callbacks, rest = real(run_dir, patience)
+    def interrupting(run_dir, patience, **options):
+        callbacks, rest = real(run_dir, patience, **options)
         return callbacks + [_CtrlCAt(epoch=1, batch=2)], rest
 
     with monkeypatch.context() as patch:

@@ -109,6 +109,6 @@ def test_train_evaluate_caption_export_end_to_end(capsys, tmp_path):
     exported = tmp_path / "exported" / "cap"
     assert main(["export", str(run), "--out", str(exported)]) == 0
     capsys.readouterr()
-    assert caption_in_fresh_process(exported, files) == [captions, captions]  # two batch sizes
+    assert caption_in_fresh_process(exported / "1", files) == [captions, captions]  # version 1; two batch sizes
 
     _fails(capsys, ["caption", str(run), str(folder / "corrupt.jpg")], "corrupt.jpg", "unreadable")

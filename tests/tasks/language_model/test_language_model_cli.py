@@ -135,7 +135,7 @@ def test_train_evaluate_generate_export_end_to_end(capsys, tmp_path):
     exported = tmp_path / "exported" / "lm"
     assert main(["export", str(run), "--out", str(exported)]) == 0
     capsys.readouterr()
-    served = serve_in_fresh_process(exported, prompts)
+    served = serve_in_fresh_process(exported / "1", prompts)  # TF Serving's version 1
     for batch in served:  # two batch sizes, settings as scalars (one-element lists) or per request
         assert batch["sampled"] == expected["0.8"]
         assert batch["greedy"] == expected["0"]
