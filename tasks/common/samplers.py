@@ -66,6 +66,11 @@ StepFn = Callable[..., tuple]
 
 _NEG_INF = float("-inf")
 _FLOAT_MAX = 3.4028234663852886e38  # the largest finite float32
+# Top-p without top-k: logits are bucketed this many nats apart below the row maximum
+# to bound the nucleus size before sorting (the last bucket takes the rest).
+_BUCKET_NATS = 0.5
+_BUCKETS = 64
+_MASS_MARGIN = 1e-4
 
 
 def gnmt_length_penalty(length, alpha):
@@ -177,10 +182,46 @@ def _unknown_dims(tensor):
 # sampling
 
 
+def _nucleus_bound(scaled, log_normalizer, top_p):
+    """An upper bound on each row's nucleus size, from one pass over the vocabulary.
+
+    Tokens fall into buckets of `_BUCKET_NATS` below the row's largest logit; the tokens
+    of the first buckets whose mass reaches p (plus a margin for rounding) contain the
+    nucleus, so a `top_k` cut to their count needs no full sort when the distribution
+    is peaked. A flat distribution gives the whole vocabulary.
+    """
+    batch_size, vocabulary_size = tf.shape(scaled)[0], tf.shape(scaled)[1]
+    below_max = tf.reduce_max(scaled, axis=-1, keepdims=True) - scaled
+    bucket = tf.cast(tf.minimum(below_max / _BUCKET_NATS, _BUCKETS - 1), tf.int32)
+    segments = bucket + tf.range(batch_size)[:, None] * _BUCKETS
+    probabilities = tf.exp(scaled - log_normalizer[:, None])
+    mass = tf.math.unsorted_segment_sum(probabilities, segments, batch_size * _BUCKETS)
+    count = tf.math.unsorted_segment_sum(
+        tf.ones_like(segments), segments, batch_size * _BUCKETS
+    )
+    mass = tf.math.cumsum(tf.reshape(mass, [batch_size, _BUCKETS]), axis=-1)
+    count = tf.math.cumsum(tf.reshape(count, [batch_size, _BUCKETS]), axis=-1)
+    enough = mass >= tf.minimum(top_p[:, None] + _MASS_MARGIN, 1.0)
+    first = tf.argmax(tf.cast(enough, tf.int32), axis=-1, output_type=tf.int32)
+    bound = tf.where(
+        tf.reduce_any(enough, axis=-1), tf.gather(count, first, batch_dims=1), vocabulary_size
+    )
+    return tf.minimum(bound, vocabulary_size)
+
+
 def _filter_and_sample(logits, temperature, top_k, top_p, filtered, seed):
-    """One token per row: greedy where temperature <= 0, else sampling as configured."""
-    greedy_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    """One token per row: greedy where temperature <= 0, else sampling as configured.
+
+    Only the top of the vocabulary is sorted: `tf.math.top_k` cuts every row to the
+    largest top-k of the batch (or to a bound on the nucleus of rows with top-p alone),
+    so no step pays for a full sort unless a flat distribution's nucleus needs one.
+    """
     greedy_rows = temperature <= 0.0
+    greedy_ids = tf.cond(
+        tf.reduce_any(greedy_rows),
+        lambda: tf.argmax(logits, axis=-1, output_type=tf.int32),
+        lambda: tf.zeros([tf.shape(logits)[0]], tf.int32),
+    )
     scaled = logits / tf.where(greedy_rows, 1.0, temperature)[:, None]
     # A tiny temperature can overflow the scaled logits to +-inf, whose categorical
     # draw is garbage (an id past the vocabulary); finite values pass unchanged.
@@ -188,21 +229,78 @@ def _filter_and_sample(logits, temperature, top_k, top_p, filtered, seed):
     if not filtered:
         sampled = tf.random.stateless_categorical(scaled, 1, seed, dtype=tf.int32)[:, 0]
         return tf.where(greedy_rows, greedy_ids, sampled)
-    # Filter in sorted order and sample an index into it: ties at the top-k boundary
-    # then keep exactly k tokens, and top-k=1 picks the argmax, like greedy decoding.
-    vocabulary_size = tf.shape(logits)[-1]
-    sorted_logits, sorted_ids = tf.math.top_k(scaled, k=vocabulary_size)
-    ranks = tf.range(vocabulary_size)[None, :]
-    k = tf.where(top_k > 0, top_k, vocabulary_size)
-    keep = ranks < k[:, None]
-    probabilities = tf.nn.softmax(tf.where(keep, sorted_logits, _NEG_INF))
-    # Nucleus: keep the smallest prefix whose mass reaches p (Holtzman et al. 2019).
-    mass_before = tf.math.cumsum(probabilities, axis=-1, exclusive=True)
-    keep = keep & ((mass_before < top_p[:, None]) | (ranks == 0))
-    choice = tf.random.stateless_categorical(
-        tf.where(keep, sorted_logits, _NEG_INF), 1, seed, dtype=tf.int32
+    vocabulary_size = tf.shape(scaled)[-1]
+    top_k_rows = ~greedy_rows & (top_k > 0)
+    nucleus_only_rows = ~greedy_rows & (top_k <= 0) & (top_p < 1.0)
+    plain_rows = ~greedy_rows & (top_k <= 0) & (top_p >= 1.0)
+
+    def plain_draw():
+        return tf.random.stateless_categorical(scaled, 1, seed, dtype=tf.int32)[:, 0]
+
+    def filtered_draw():
+        # Rows without top-k renormalise over the whole vocabulary, so the nucleus of
+        # those needs the full log-normaliser (one pass, no sort).
+        log_normalizer = tf.cond(
+            tf.reduce_any(nucleus_only_rows),
+            lambda: tf.reduce_logsumexp(scaled, axis=-1),
+            lambda: tf.zeros([tf.shape(scaled)[0]]),
+        )
+        k = tf.where(top_k_rows, tf.minimum(top_k, vocabulary_size), 0)
+        nucleus_bound = tf.cond(
+            tf.reduce_any(nucleus_only_rows),
+            lambda: _nucleus_bound(scaled, log_normalizer, top_p),
+            lambda: tf.zeros_like(k),
+        )
+        # Cut every row to the largest size any row needs; only that part is sorted.
+        cut = tf.maximum(
+            tf.reduce_max(tf.where(nucleus_only_rows, nucleus_bound, k)), 1
+        )
+
+        def sorted_part(size):
+            return tf.math.top_k(scaled, k=size)
+
+        def keep_mask(sorted_logits):
+            # Filter in sorted order (ties keep the lower id first, like top_k): the
+            # boundary then keeps exactly k tokens, and top-k=1 is greedy decoding.
+            ranks = tf.range(tf.shape(sorted_logits)[-1])[None, :]
+            keep = ranks < tf.where(top_k_rows, k, vocabulary_size)[:, None]
+            kept = tf.where(keep, sorted_logits, _NEG_INF)
+            normalizer = tf.where(
+                top_k_rows, tf.reduce_logsumexp(kept, axis=-1), log_normalizer
+            )
+            probabilities = tf.exp(kept - normalizer[:, None])
+            # Nucleus: the smallest prefix whose mass reaches p (Holtzman et al. 2019).
+            mass_before = tf.math.cumsum(probabilities, axis=-1, exclusive=True)
+            keep = keep & ((mass_before < top_p[:, None]) | (ranks == 0))
+            return keep, mass_before[:, -1] + probabilities[:, -1]
+
+        sorted_logits, sorted_ids = sorted_part(cut)
+        keep, cut_mass = keep_mask(sorted_logits)
+        # The bound is computed in another summation order than the sorted prefix: a
+        # nucleus that rounding pushed past the cut is redone over the full sort.
+        short = nucleus_only_rows & (cut_mass < top_p) & (cut < vocabulary_size)
+
+        def full_sort():
+            sorted_logits, sorted_ids = sorted_part(vocabulary_size)
+            return keep_mask(sorted_logits)[0], sorted_logits, sorted_ids
+
+        keep, sorted_logits, sorted_ids = tf.cond(
+            tf.reduce_any(short),
+            full_sort,
+            lambda: (keep, sorted_logits, sorted_ids),
+        )
+        choice = tf.random.stateless_categorical(
+            tf.where(keep, sorted_logits, _NEG_INF), 1, seed, dtype=tf.int32
+        )
+        return tf.gather(sorted_ids, choice, batch_dims=1)[:, 0]
+
+    batch_size = tf.shape(scaled)[0]
+    no_draw = lambda: tf.zeros([batch_size], tf.int32)  # noqa: E731
+    sampled = tf.cond(tf.reduce_any(plain_rows), plain_draw, no_draw)
+    sampled = tf.where(
+        plain_rows, sampled,
+        tf.cond(tf.reduce_any(top_k_rows | nucleus_only_rows), filtered_draw, no_draw),
     )
-    sampled = tf.gather(sorted_ids, choice, batch_dims=1)[:, 0]
     return tf.where(greedy_rows, greedy_ids, sampled)
 
 

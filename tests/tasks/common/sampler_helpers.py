@@ -97,3 +97,54 @@ def greedy_numpy(table, before, start, max_new_tokens, end_id):
             break
         previous, current = current, token
     return tokens + [0] * (max_new_tokens - len(tokens))
+
+
+def truncated_distribution(logits: np.ndarray, top_k: int = 0, top_p: float = 1.0) -> np.ndarray:
+    """The distribution top-k then top-p sampling draws from, in float64.
+
+    Ties are ranked lower id first; top-k keeps the k best, renormalised; top-p keeps the
+    smallest prefix of those whose mass reaches p (the first token always).
+    """
+    logits = np.asarray(logits, np.float64)
+    order = np.argsort(-logits, kind="stable")
+    kept = order[: top_k if top_k > 0 else len(order)]
+    probabilities = np.exp(logits[kept] - logits[kept].max())
+    probabilities /= probabilities.sum()
+    mass_before = np.cumsum(probabilities) - probabilities
+    in_nucleus = (mass_before < top_p) | (np.arange(len(kept)) == 0)
+    result = np.zeros(len(logits))
+    result[kept[in_nucleus]] = probabilities[in_nucleus]
+    return result / result.sum()
+
+
+def beam_search_numpy(table, before, start, max_new_tokens, end_id, beam_size, alpha, n_best):
+    """Beam search over the trigram model, step by step in NumPy, to max_new_tokens.
+
+    The textbook loop the compiled one must match: each step keeps the beam_size best
+    continuations (ties: lower beam, then lower token first); those ending in end_id join
+    a pool of the beam_size best finished hypotheses (score log P / GNMT penalty); live
+    ones at the end are hypotheses too. Returns [(score, tokens padded with 0)], best first.
+    """
+    log_probs = log_softmax(table.astype(np.float64))
+    vocabulary_size = table.shape[-1]
+    beams = [(0.0, [], before, start)] + [(-np.inf, [], before, start)] * (beam_size - 1)
+    finished = []
+    for step in range(max_new_tokens):
+        candidates = []
+        for index, (logp, tokens, previous, current) in enumerate(beams):
+            for token in range(vocabulary_size):
+                candidates.append((logp + log_probs[previous, current, token],
+                                   index * vocabulary_size + token, tokens + [token], current))
+        candidates.sort(key=lambda item: (-item[0], item[1]))
+        beams = []
+        for logp, _, tokens, previous in candidates[:beam_size]:
+            if tokens[-1] == end_id and np.isfinite(logp):
+                finished.append((logp / length_penalty(step + 1, alpha), tokens))
+                beams.append((-np.inf, tokens, previous, tokens[-1]))
+            else:
+                beams.append((logp, tokens, previous, tokens[-1]))
+        finished = sorted(finished, key=lambda item: -item[0])[:beam_size]
+    final = finished + [(logp / length_penalty(max_new_tokens, alpha), tokens)
+                        for logp, tokens, _, _ in beams if np.isfinite(logp)]
+    final.sort(key=lambda item: -item[0])
+    return [(score, tokens + [0] * (max_new_tokens - len(tokens))) for score, tokens in final[:n_best]]

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from seqzoo.tasks.common.samplers import beam_search, gnmt_length_penalty, sample
 from tests.tasks.common.sampler_helpers import (
+    beam_search_numpy,
     bigram_step_fn,
     enumerate_hypotheses,
     greedy_numpy,
@@ -12,6 +13,7 @@ from tests.tasks.common.sampler_helpers import (
     log_softmax,
     random_trigram_table,
     trigram_step_fn,
+    truncated_distribution,
 )
 
 END = 3
@@ -101,6 +103,91 @@ def test_settings_per_row_apply_to_their_own_row():
     np.testing.assert_array_equal(ids[0], greedy[0])  # temperature 0: greedy
     np.testing.assert_array_equal(ids[2], greedy[2])  # top-k 1: greedy
     assert not np.array_equal(ids[1], greedy[1])
+
+
+def one_step_draws(logits, rows, seed=0, **settings):
+    """`rows` draws of the first token from the same logits (one row each, one call)."""
+    logits = tf.constant(np.tile(np.asarray(logits, np.float32), (rows, 1)))
+    return sample(lambda ids, state: (logits, state), tf.zeros([rows, 1]), None, 1, None,
+                  seed=seed, initial_logits=logits, **settings).numpy()[:, 0]
+
+
+def assert_draws_follow(draws, expected):
+    """Only allowed ids appear, every one expected 10 times or more does, and at
+    frequencies within 5 standard errors."""
+    frequencies = np.bincount(draws, minlength=len(expected)) / len(draws)
+    assert set(np.flatnonzero(frequencies)) <= set(np.flatnonzero(expected))
+    assert set(np.flatnonzero(expected * len(draws) >= 10)) <= set(np.flatnonzero(frequencies))
+    bound = 5 * np.sqrt(expected * (1 - expected) / len(draws)) + 1 / len(draws)
+    assert np.all(np.abs(frequencies - expected) <= bound), np.abs(frequencies - expected).max()
+
+
+ROWS = 20_000
+
+
+@pytest.mark.parametrize("top_k, top_p", [(4, 1.0), (0, 0.8), (8, 0.6), (1, 1.0), (0, 1e-6)])
+def test_top_k_and_top_p_draw_from_the_truncated_softmax(top_k, top_p):
+    rng = np.random.default_rng(12)
+    logits = rng.normal(size=30) * 1.5
+    expected = truncated_distribution(logits, top_k, top_p)
+    assert_draws_follow(one_step_draws(logits, ROWS, top_k=top_k, top_p=top_p), expected)
+
+
+def test_ties_at_the_top_k_boundary_keep_exactly_k_tokens_lowest_ids_first():
+    logits = np.array([0.0, 2.0, 1.0, 1.0, 1.0, 1.0, -1.0, 1.0])
+    draws = one_step_draws(logits, ROWS, top_k=3)
+    assert set(draws) == {1, 2, 3}
+    assert_draws_follow(draws, truncated_distribution(logits, 3))
+
+
+def test_a_peaked_top_p_over_a_large_vocabulary_keeps_the_exact_nucleus():
+    # A Zipf-like distribution: the nucleus is cut from the top of 2,000 tokens without
+    # sorting them all; a flat one holds most of the vocabulary and needs the full sort.
+    rng = np.random.default_rng(13)
+    vocabulary_size = 2000
+    peaked = -2.0 * np.log(rng.permutation(vocabulary_size) + 1.0)
+    flat = rng.normal(size=vocabulary_size) * 0.05
+    for logits, top_p in ((peaked, 0.9), (flat, 0.5)):
+        expected = truncated_distribution(logits, 0, top_p)
+        draws = one_step_draws(logits, 6_000, seed=1, top_p=top_p)
+        assert set(draws) <= set(np.flatnonzero(expected))
+        if expected.max() > 0.01:
+            assert_draws_follow(draws, expected)
+        else:  # too many ids for frequencies: the nucleus is still reached to its edge
+            nucleus = np.flatnonzero(expected)
+            edge = nucleus[np.argsort(expected[nucleus])[:100]]  # its least likely ids
+            assert np.isin(edge, draws).sum() >= 30
+
+
+def test_rows_with_different_settings_each_follow_their_own_distribution():
+    rng = np.random.default_rng(14)
+    logits = rng.normal(size=25) * 1.5
+    settings = [(1.0, 0, 1.0), (1.0, 5, 1.0), (1.0, 0, 0.7), (0.5, 6, 0.8), (0.0, 3, 0.5)]
+    rows = 8_000
+    temperature, top_k, top_p = (np.repeat(np.array(column), rows) for column in zip(*settings))
+    draws = one_step_draws(logits, rows * len(settings), seed=2,
+                           temperature=tf.constant(temperature, tf.float32),
+                           top_k=tf.constant(top_k, tf.int32),
+                           top_p=tf.constant(top_p, tf.float32))
+    for index, (t, k, p) in enumerate(settings):
+        part = draws[index * rows: (index + 1) * rows]
+        if t == 0.0:
+            assert set(part) == {int(np.argmax(logits))}
+        else:
+            assert_draws_follow(part, truncated_distribution(logits / t, k, p))
+
+
+def test_beam_search_matches_a_step_by_step_numpy_beam_search():
+    table = random_trigram_table(7, seed=15, scale=1.5)
+    before, start = [1, 4, 6], [0, 2, 5]
+    for beam_size, alpha, n_best in ((3, 0.6, 2), (4, 0.0, 4), (2, 1.2, 1)):
+        ids, scores = beam_search(trigram_step_fn(table), initial_state(before), start, 6, END,
+                                  beam_size=beam_size, length_penalty=alpha, n_best=n_best)
+        for row, (b, s) in enumerate(zip(before, start)):
+            expected = beam_search_numpy(table, b, s, 6, END, beam_size, alpha, n_best)
+            assert ids.numpy()[row].tolist() == [tokens for _, tokens in expected]
+            np.testing.assert_allclose(scores.numpy()[row], [score for score, _ in expected],
+                                       rtol=1e-5)
 
 
 def test_beam_search_finds_the_best_hypotheses_of_an_exhaustive_search():
