@@ -40,7 +40,18 @@ def _shuffled(examples: tf.data.Dataset, buffer: int, seed: int) -> tf.data.Data
         tf.random.set_seed(0)  # in a function: the seed of this function's graph only
         return dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
 
-    return build(examples)
+    # One trace per epoch is the point here, so TensorFlow's "triggered tf.function
+    # retracing" advice (it counts traces of this code) is noise in the training log.
+    logger = tf.get_logger()
+    logger.addFilter(_drop_retracing_warning)
+    try:
+        return build(examples)
+    finally:
+        logger.removeFilter(_drop_retracing_warning)
+
+
+def _drop_retracing_warning(record) -> bool:
+    return "triggered tf.function retracing" not in record.getMessage()
 
 
 class EpochData:
