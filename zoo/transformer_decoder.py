@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqzoo.zoo.transformer_decoder_block import TransformerDecoderBlock
+from seqzoo.zoo.transformer_decoder_block import TransformerDecoderBlock, write_cache
 from seqzoo.zoo.transformer_stack import TransformerStack
 
 
@@ -331,9 +331,12 @@ class TransformerDecoder(TransformerStack):
         self._build_once(encoder_outputs)
         index = ops.cast(cache["index"], "int32")
         key_value = cache["key_value"]
+        cache_length = key_value.shape[3]
+        if cache_length is None:
+            cache_length = ops.shape(key_value)[3]
         tf.debugging.assert_less(
             index,
-            ops.shape(key_value)[3],
+            cache_length,
             message="TransformerDecoder.step: the cache is full; "
             "make it longer (max_length of get_initial_cache / prime)",
         )
@@ -354,8 +357,8 @@ class TransformerDecoder(TransformerStack):
         x = self.embedding(token_ids) + ops.cast(
             ops.expand_dims(positions, 1), self.compute_dtype
         )
-        new_key_values = []
         weights = None
+        new_key_values = []
         for layer, block in enumerate(self.blocks):
             cross_key_value, mask = None, None
             if cross is not None:
@@ -364,21 +367,25 @@ class TransformerDecoder(TransformerStack):
                     cross["cross_key_value"][:, layer, 1],
                 )
                 mask = cross["encoder_mask"]
-            x, keys, values, *rest = block.step(
+            x, key, value, *rest = block.cached_step(
                 x,
-                key_value[:, layer, 0],
-                key_value[:, layer, 1],
+                key_value,
+                layer,
                 index,
                 cross_key_value=cross_key_value,
                 encoder_mask=mask,
                 return_cross_attention=return_cross_attention,
             )
             weights = rest[0] if rest else None
-            new_key_values.append(ops.stack([keys, values], axis=1))
+            new_key_values.append(ops.stack([key, value], axis=1))
         logits = self._logits(self._apply_final_norm(x)[:, 0])
 
         new_cache = dict(cache)
-        new_cache["key_value"] = ops.stack(new_key_values, axis=1)
+        # Every block's new key and value in one write: the step's only
+        # operation on the whole cache.
+        new_cache["key_value"] = write_cache(
+            key_value, ops.stack(new_key_values, axis=1), index
+        )
         new_cache["index"] = index + 1
         if return_cross_attention:
             # [batch, heads, 1, source] -> [batch, source] (or [batch, heads, source])

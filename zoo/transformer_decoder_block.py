@@ -9,6 +9,34 @@ from seqzoo.zoo.attention_readout import MASKED_SCORE
 from seqzoo.zoo.transformer_block import TransformerBlock
 
 
+def write_cache(cache, keys_values, index):
+    """Writes one new position per row into a stacked key/value cache.
+
+    Args:
+        cache: `[batch, num_layers, 2, cache_length, heads, head_dim]`.
+        keys_values: `[batch, num_layers, 2, heads, head_dim]`, the new
+            position's key (`[:, :, 0]`) and value (`[:, :, 1]`) in every layer.
+        index: int `[batch]`, where each row's new position goes.
+
+    Returns:
+        The cache with `cache[row, :, :, index[row]] = keys_values[row]`, made
+        with one scatter: one copy of the cache, with nothing computed again.
+    """
+    index = ops.cast(index, "int32")
+    batch, layers = ops.shape(index)[0], cache.shape[1]
+    # [batch, layers, 2, 3]: (row, layer, key or value) of each write, then index.
+    grid = ops.stack(
+        ops.meshgrid(ops.arange(batch, dtype="int32"), ops.arange(layers, dtype="int32"),
+                     ops.arange(2, dtype="int32"), indexing="ij"),
+        axis=-1,
+    )
+    where = ops.concatenate(
+        [grid, ops.broadcast_to(ops.reshape(index, (-1, 1, 1, 1)), (batch, layers, 2, 1))],
+        axis=-1,
+    )
+    return ops.scatter_update(cache, where, keys_values)
+
+
 @keras.saving.register_keras_serializable(package="seqzoo")
 class TransformerDecoderBlock(TransformerBlock):
     """Causal self-attention, optional cross-attention, then a feed-forward network.
@@ -260,6 +288,10 @@ class TransformerDecoderBlock(TransformerBlock):
     ):
         """Runs one new position per row against the cached ones.
 
+        The block's own caches, one tensor each. `TransformerDecoder` runs
+        `cached_step` instead, over its stacked cache, and writes every
+        block's new key and value at once with `write_cache`.
+
         Args:
             inputs: `[batch, 1, dim]`, the new position's input.
             key_cache, value_cache: `[batch, cache_length, heads, head_dim]`,
@@ -275,36 +307,146 @@ class TransformerDecoderBlock(TransformerBlock):
             `(outputs [batch, 1, dim], key_cache, value_cache)` with the new
             position's key and value written at `index` (and the weights).
         """
-        cache_length = ops.shape(key_cache)[1]
-        index = ops.reshape(ops.cast(index, "int32"), (-1, 1))
-        positions = ops.expand_dims(ops.arange(cache_length, dtype="int32"), 0)
-        # [batch, cache_length]: where this step writes, and what it may see.
-        here = ops.reshape(ops.equal(positions, index), (-1, cache_length, 1, 1))
-        visible = ops.expand_dims(ops.less_equal(positions, index), 1)
-        caches = []
+        cache = ops.expand_dims(ops.stack([key_cache, value_cache], axis=1), 1)
+        x, key, value, *weights = self.cached_step(
+            inputs, cache, 0, index, cross_key_value, encoder_mask, return_cross_attention
+        )
+        cache = write_cache(cache, ops.stack([key, value], axis=1)[:, None], index)
+        return (x, cache[:, 0, 0], cache[:, 0, 1], *weights)
+
+    def cached_step(
+        self,
+        inputs,
+        cache,
+        layer,
+        index,
+        cross_key_value=None,
+        encoder_mask=None,
+        return_cross_attention=False,
+    ):
+        """One new position per row, reading a decoder's stacked cache.
+
+        The step of `TransformerDecoder`: the new position attends to its own
+        key and value and to this block's cached ones before `index`, read
+        only up to the furthest row's `index`. Its key and value are returned
+        rather than written, so that the decoder writes every block's at once
+        (`write_cache`): one update of the cache per step, which TensorFlow
+        does by copying it. Every dense layer is one 2-D matmul on `[batch,
+        dim]` rows.
+
+        Args:
+            inputs: `[batch, 1, dim]`, the new position's input.
+            cache: `[batch, num_layers, 2, cache_length, heads, head_dim]`,
+                the keys (`[:, :, 0]`) and values (`[:, :, 1]`) of every
+                block of a decoder (`TransformerDecoder`'s `"key_value"`).
+            layer: int, this block's place in `cache`'s second axis.
+            index: int `[batch]`, the new position of each row (< cache_length).
+            cross_key_value, encoder_mask, return_cross_attention: as for `step`.
+
+        Returns:
+            `(outputs [batch, 1, dim], key, value)`, the new position's key and
+            value `[batch, heads, head_dim]` (and the weights).
+        """
+        index = ops.cast(index, "int32")
+        # Positions from the furthest row's index on hold nothing yet.
+        length = ops.max(index)
+        # [batch, length]: each row sees its cached positions < index.
+        visible = ops.less(ops.arange(length, dtype="int32"), ops.expand_dims(index, 1))
+        key_value = []
+        x = ops.reshape(inputs, (-1, inputs.shape[-1]))
 
         def self_attention(y):
-            # Rows sit at different positions, so the write is a select rather
-            # than one dynamic_update_slice; both touch the whole cache.
-            keys = ops.where(here, self.self_key(y), key_cache)
-            values = ops.where(here, self.self_value(y), value_cache)
-            caches.extend([keys, values])
-            attended, _ = self._attend(self.self_query(y), keys, values, visible, False)
-            return self.self_output(attended)
+            query = self._project_one(self.self_query, y)
+            key = self._project_one(self.self_key, y)
+            value = self._project_one(self.self_value, y)
+            key_value.extend([key, value])
+            attended, _ = self._attend_one(
+                query,
+                cache[:, layer, 0, :length],
+                cache[:, layer, 1, :length],
+                visible,
+                (key, value),
+            )
+            return self._project_one(self.self_output, attended)
 
-        x = self._residual(inputs, self_attention, self.self_attention_norm, False)
-        weights = None
+        x = self._residual(x, self_attention, self.self_attention_norm, False)
+        weights = []
         if self.cross_attention:
             cross_key, cross_value = cross_key_value or (None, None)
-            x, weights = self._cross_attend(
-                x, cross_key, cross_value, encoder_mask, False
-            )
+            if cross_key is None:
+                raise ValueError(
+                    "This block has cross_attention=True: pass encoder_outputs."
+                )
+
+            def cross_attention(y):
+                attended, attention = self._attend_one(
+                    self._project_one(self.cross_query, y), cross_key, cross_value,
+                    encoder_mask,
+                )
+                weights.append(attention)
+                return self._project_one(self.cross_output, attended)
+
+            x = self._residual(x, cross_attention, self.cross_attention_norm, False)
         elif return_cross_attention:
             raise ValueError("return_cross_attention needs cross_attention=True.")
-        x = self._feedforward(x, False)
+        x = ops.expand_dims(self._feedforward(x, False), 1)
         if return_cross_attention:
-            return x, caches[0], caches[1], weights
-        return x, caches[0], caches[1]
+            # [batch, source, heads] -> [batch, heads, 1 query, source]
+            weights = ops.expand_dims(ops.transpose(weights[0], (0, 2, 1)), 2)
+            return x, key_value[0], key_value[1], weights
+        return x, key_value[0], key_value[1]
+
+    # --- one position: plain matrix products, no transposes ---------------
+    # On CPU, a batched matmul or a transpose of small tensors (and of a
+    # different shape at every step, as the attended prefix grows) costs far
+    # more than its arithmetic; one position needs neither.
+
+    def _project_one(self, layer, inputs):
+        """An `EinsumDense` of this block applied to one position as a 2-D matmul.
+
+        `[batch, features] -> [batch, heads, head_dim]` for the query, key
+        and value layers (kernel `[features, heads, head_dim]`), `[batch,
+        heads, head_dim] -> [batch, features]` for the output layers
+        (kernel `[heads, head_dim, features]`); the weights of `layer(inputs)`.
+        """
+        kernel = ops.cast(layer.kernel, self.compute_dtype)
+        merges = len(layer.bias.shape) == 1  # an output layer: bias [features]
+        fan_in = math.prod(kernel.shape[:2]) if merges else kernel.shape[0]
+        flat = ops.matmul(
+            ops.reshape(inputs, (-1, fan_in)), ops.reshape(kernel, (fan_in, -1))
+        )
+        flat = flat + ops.reshape(ops.cast(layer.bias, self.compute_dtype), (-1,))
+        if merges:
+            return flat
+        return ops.reshape(flat, (-1, self.num_heads, self.head_dim))
+
+    def _attend_one(self, query, keys, values, mask, own=None):
+        """One query position per row.
+
+        query `[batch, heads, head_dim]`, keys / values `[batch, source, heads,
+        head_dim]`, mask `[batch, source]` boolean or None, and `own`: the
+        query position's own `(key, value)` `[batch, heads, head_dim]`, always
+        attended to, or None -> `(attended [batch, heads, head_dim], weights
+        [batch, source, heads])` (the weights of `keys` only). The scores and
+        softmax (in float32) of `_attend`, as elementwise products and sums
+        over the source axis.
+        """
+        scale = math.sqrt(self.head_dim)
+        scores = ops.cast(ops.sum(keys * ops.expand_dims(query, 1), axis=-1), "float32") / scale
+        if mask is not None:
+            scores = ops.where(
+                ops.expand_dims(ops.cast(mask, "bool"), -1), scores, MASKED_SCORE
+            )
+        if own is not None:
+            own_score = ops.cast(ops.sum(own[0] * query, axis=-1), "float32") / scale
+            scores = ops.concatenate([scores, ops.expand_dims(own_score, 1)], axis=1)
+        scores = ops.exp(scores - ops.max(scores, axis=1, keepdims=True))
+        weights = ops.cast(scores / ops.sum(scores, axis=1, keepdims=True), query.dtype)
+        if own is None:
+            return ops.sum(ops.expand_dims(weights, -1) * values, axis=1), weights
+        weights, own_weight = weights[:, :-1], weights[:, -1:]
+        attended = ops.sum(ops.expand_dims(weights, -1) * values, axis=1)
+        return attended + ops.expand_dims(own_weight[:, 0], -1) * own[1], weights
 
     def get_config(self):
         config = super().get_config()

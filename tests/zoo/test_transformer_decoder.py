@@ -235,3 +235,104 @@ def test_a_decoder_first_used_by_step_saves_and_loads(tmp_path):
     np.testing.assert_allclose(
         as_numpy(loaded_decoder.step(IDS[:, 0], cache)[0]), expected, atol=1e-6
     )
+
+
+# --- the compiled cached step (issue 15: a step costs one position) -------------
+
+
+def compiled_greedy(decoder, prompts, steps, cache_length, source):
+    """Greedy decoding from `prime` in one `tf.function` with a `tf.while_loop`, as
+    the samplers run it: (ids [batch, steps], logits [batch, steps, vocabulary])."""
+    import tensorflow as tf
+
+    @tf.function
+    def run(prompts):
+        logits, cache = decoder.prime(prompts, max_length=cache_length, **source)
+
+        def body(step, logits, cache, ids, all_logits):
+            token = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            ids, all_logits = ids.write(step, token), all_logits.write(step, logits)
+            logits, cache = decoder.step(token, cache)
+            return step + 1, logits, cache, ids, all_logits
+
+        arrays = (tf.TensorArray(tf.int32, steps), tf.TensorArray(tf.float32, steps))
+        _, _, _, ids, all_logits = tf.while_loop(
+            lambda step, *_: step < steps, body, (0, logits, cache, *arrays)
+        )
+        return tf.transpose(ids.stack()), tf.transpose(all_logits.stack(), (1, 0, 2))
+
+    ids, logits = run(prompts)
+    return as_numpy(ids), as_numpy(logits)
+
+
+@pytest.mark.parametrize("name", ["pre_norm_tied", "cross_attention"])
+def test_compiled_cached_greedy_decoding_equals_recomputing_the_prefix(name):
+    decoder = make_decoder(max_length=16, **CONFIGURATIONS[name])
+    source = encoder_kwargs(decoder)
+    prompts = [[2, 4, 7], [2, 5, 1, 8, 6]]  # rows at different positions
+    steps = 8
+    ids, logits = compiled_greedy(decoder, pad(prompts, 5), steps, 14, source)
+    # Uncached: the whole sequence through the teacher-forced call, one token at a time.
+    sequences = [list(prompt) for prompt in prompts]
+    expected_logits = [[] for _ in prompts]
+    for _ in range(steps):
+        full = as_numpy(decoder(pad(sequences, 14), **source))
+        for row, sequence in enumerate(sequences):
+            expected_logits[row].append(full[row, len(sequence) - 1])
+            sequence.append(int(np.argmax(full[row, len(sequence) - 1])))
+    for row, prompt in enumerate(prompts):
+        assert ids[row].tolist() == sequences[row][len(prompt):]
+        np.testing.assert_allclose(logits[row], np.stack(expected_logits[row]), atol=1e-5, rtol=0)
+
+
+def test_a_compiled_step_touches_the_whole_cache_once():
+    # Regression guard for recomputing work over the whole cache at every step: in
+    # the step's graph, one op (the write of every block's new key and value) makes a
+    # tensor of the cache's size, and none makes a block's whole key or value cache.
+    import tensorflow as tf
+
+    decoder = make_decoder(cross_attention=True, max_length=12)
+    cache = decoder.get_initial_cache(2, max_length=11, **encoder_kwargs(decoder))
+    spec = tf.nest.map_structure(lambda t: tf.TensorSpec([None, *t.shape[1:]], t.dtype), cache)
+    step = tf.function(decoder.step).get_concrete_function(tf.TensorSpec([None], tf.int32), spec)
+    whole_cache, block_cache = [], []
+    for operation in step.graph.get_operations():
+        if operation.type in ("Placeholder", "Identity"):
+            continue
+        for output in operation.outputs:
+            dims = output.shape.as_list() if output.shape.rank is not None else []
+            if dims[1:] == [2, 2, 11, 2, 4]:
+                whole_cache.append(operation.type)
+            if dims[1:] == [11, 2, 4]:
+                block_cache.append(operation.type)
+    assert whole_cache == ["TensorScatterUpdate"]
+    assert block_cache == []
+
+
+def test_the_block_step_writes_its_cache_at_each_rows_index():
+    decoder = make_decoder()
+    decoder(IDS)  # builds the blocks
+    block = decoder.blocks[0]
+    rng = np.random.default_rng(3)
+    keys, values = (rng.normal(size=(2, 5, 2, 4)).astype("float32") for _ in range(2))
+    x = rng.normal(size=(2, 1, 8)).astype("float32")
+    index = np.array([1, 3], "int32")
+    outputs, new_keys, new_values = block.step(x, keys, values, index)
+    new_keys, new_values = as_numpy(new_keys), as_numpy(new_values)
+    for row, position in enumerate(index):
+        np.testing.assert_allclose(new_keys[row, position], as_numpy(block.self_key(x))[row, 0], atol=1e-6)
+        np.testing.assert_allclose(new_values[row, position], as_numpy(block.self_value(x))[row, 0], atol=1e-6)
+        others = np.arange(5) != position
+        np.testing.assert_array_equal(new_keys[row, others], keys[row, others])
+        np.testing.assert_array_equal(new_values[row, others], values[row, others])
+    # The same outputs as attending over the written cache, positions <= index only.
+    visible = np.arange(5)[None, :] <= index[:, None]
+    expected = block._attend(
+        block.self_query(x), new_keys, new_values, visible[:, None, :], False
+    )[0]
+    attended = as_numpy(block.self_output(expected)) + x  # post-norm residual
+    np.testing.assert_allclose(
+        as_numpy(outputs),
+        as_numpy(block._feedforward(block.self_attention_norm(attended), False)),
+        atol=1e-5,
+    )
