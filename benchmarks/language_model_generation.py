@@ -4,8 +4,12 @@
                                                    [--batch-sizes 1,8] [--repeats 3]
 
 seqzoo generates with `LanguageModelGenerator.generate` (the function `seqzoo generate`
-and the SavedModel run): the prompt is read once, then each new token is one step of the
-decoder from its recurrent state or key/value cache, inside the compiled sampler. The
+and the SavedModel run; row `generator`): the prompt is read once, then each new token is
+one step of the decoder from its recurrent state or key/value cache, inside the compiled
+sampler, one sampler per prompt (each row has its own seed). Row `decoder` is the same
+cached decoder driven by one greedy sampler over the whole batch (`decoder.prime`, then
+`sample` over the generator's step, as translation and captioning decode): the cost of the
+decoder's step itself, without the per-row loop. The
 reference generates the same tokens the textbook way: at every step the decoder reads the
 whole prefix again (`decoder(prefix)`), driven by the same compiled sampler, so its cost per
 token grows with the length. Both run on the same untrained models (speed does not depend
@@ -73,8 +77,8 @@ def main() -> None:
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs visible, TensorFlow {tf.__version__}, "
           f"devices {[d.device_type for d in tf.config.list_logical_devices()]}")
-    print(f"{'arch':<12} {'batch':>5} {'cached s':>9} {'recompute s':>12} {'cached tok/s':>13} "
-          f"{'recompute tok/s':>16} {'ratio':>6}")
+    print(f"{'arch':<12} {'path':<9} {'batch':>5} {'cached s':>9} {'recompute s':>12} "
+          f"{'cached tok/s':>13} {'recompute tok/s':>16} {'ratio':>6}")
     for arch in args.archs.split(","):
         config = LanguageModelConfig(arch=arch, dropout=0.0)
         task = LanguageModelTask.build(config, text)
@@ -100,13 +104,27 @@ def main() -> None:
                 return sample(step_fn, state, tf.fill([batch], prompt_ids[-1]), args.tokens,
                               end_id=None, greedy=True)
 
-            cached_seconds, cached_ids = timed(cached, args.repeats)
+            prompt_batch = tf.constant([prompt_ids] * batch)
+
+            @tf.function
+            def decoder_cached():
+                decoder = task.model.decoder
+                if generator.context_length is None:
+                    logits, cache = decoder.prime(prompt_batch)
+                else:
+                    logits, cache = decoder.prime(prompt_batch, max_length=generator.context_length)
+                return sample(generator.step, cache, None, args.tokens, end_id=None, greedy=True,
+                              initial_logits=logits + generator.logit_bias)
+
             recompute_seconds, recomputed_ids = timed(recompute, args.repeats)
-            same = np.array_equal(cached_ids.numpy(), recomputed_ids.numpy())
             tokens = batch * args.tokens
-            print(f"{arch:<12} {batch:>5} {cached_seconds:>9.3f} {recompute_seconds:>12.3f} "
-                  f"{tokens / cached_seconds:>13.1f} {tokens / recompute_seconds:>16.1f} "
-                  f"{recompute_seconds / cached_seconds:>6.2f}" + ("" if same else "  TOKENS DIFFER"))
+            for path, function in (("generator", cached), ("decoder", decoder_cached)):
+                cached_seconds, cached_ids = timed(function, args.repeats)
+                same = np.array_equal(cached_ids.numpy(), recomputed_ids.numpy())
+                print(f"{arch:<12} {path:<9} {batch:>5} {cached_seconds:>9.3f} "
+                      f"{recompute_seconds:>12.3f} {tokens / cached_seconds:>13.1f} "
+                      f"{tokens / recompute_seconds:>16.1f} {recompute_seconds / cached_seconds:>6.2f}"
+                      + ("" if same else "  TOKENS DIFFER"))
 
 
 if __name__ == "__main__":
