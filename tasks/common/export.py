@@ -17,21 +17,22 @@ from seqzoo.tasks.common.output_dirs import check_inputs, check_out, input_paths
 def check_export_dir(export_dir: str | Path, overwrite: bool = False, run_dir: str | Path | None = None) -> Path:
     """Refuse, before any work, an export folder that overlaps the run it comes from, or
     that exists and is not to be replaced (see `seqzoo.tasks.common.output_dirs`)."""
-    return check_out(export_dir, "export", inputs=_inputs(run_dir), overwrite=overwrite,
-                     exists_message=_exists_message(export_dir))
+    return check_out(export_dir, "export", inputs=export_inputs(run_dir), overwrite=overwrite,
+                     exists_message=exists_message(export_dir))
 
 
 def check_export_base(base: str | Path, run_dir: str | Path | None = None) -> Path:
     """Refuse a base folder of versions (`seqzoo export --out`) that is, holds or lies in
     the run it comes from, before a version folder is chosen inside it."""
-    return check_inputs(base, _inputs(run_dir))
+    return check_inputs(base, export_inputs(run_dir))
 
 
-def _inputs(run_dir) -> list:
+def export_inputs(run_dir) -> list:
+    """The inputs an export must not overlap: the run directory it comes from (if any)."""
     return input_paths(extra=[("the run directory", run_dir)]) if run_dir is not None else []
 
 
-def _exists_message(export_dir) -> str:
+def exists_message(export_dir) -> str:
     return f"{export_dir} already exists; pass --overwrite to replace it."
 
 
@@ -48,8 +49,8 @@ def save_servable(
     (`assets.extra/model_card.json`, `MODEL_CARD.md`), so it always matches the export."""
     export_dir = Path(export_dir)
     run_dir = (card or {}).get("run_directory")
-    with staged_output(export_dir, "export", inputs=_inputs(run_dir), overwrite=overwrite,
-                       exists_message=_exists_message(export_dir), always_stage=True) as output:
+    with staged_output(export_dir, "export", inputs=export_inputs(run_dir), overwrite=overwrite,
+                       exists_message=exists_message(export_dir), always_stage=True) as output:
         tf.saved_model.save(module, str(output.path), signatures=signatures)
         if card is not None:
             from seqzoo.tasks.common.model_card import signature_contract, write_model_card

@@ -38,7 +38,8 @@ import tensorflow as tf
 
 from seqzoo.data.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 from seqzoo.tasks.common.errors import UsageError
-from seqzoo.tasks.common.output_dirs import input_paths, staged_output
+from seqzoo.tasks.common.export import exists_message, export_inputs
+from seqzoo.tasks.common.output_dirs import staged_output
 from seqzoo.tasks.common.unrolled_recurrence import unrolled_recurrence
 
 MANIFEST = "portable.json"
@@ -58,9 +59,8 @@ def export_portable(task, export_dir: str | Path, export_format: str, overwrite:
         raise UsageError(f"--format {export_format}: a portable export is litert or onnx.")
     convert = _converter(export_format)
     export_dir = Path(export_dir)
-    inputs = input_paths(extra=[("the run directory", task.run_dir)]) if task.run_dir is not None else []
-    with staged_output(export_dir, "export", inputs=inputs, overwrite=overwrite, always_stage=True,
-                       exists_message=f"{export_dir} already exists; pass --overwrite to replace it.") as output:
+    with staged_output(export_dir, "export", inputs=export_inputs(task.run_dir), overwrite=overwrite,
+                       always_stage=True, exists_message=exists_message(export_dir)) as output:
         graphs = {}
         for graph in task.portable_graphs():
             started = time.perf_counter()
