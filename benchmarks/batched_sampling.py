@@ -15,12 +15,14 @@ with one seed per row, and give the same text (checked: a row's draws depend on 
 only, so the two paths must agree). Prints seconds per call (median of --repeats after
 one untimed call that traces the graph), generated tokens per second, the ratio reference
 time / seqzoo time (above 1: batching is faster), seqzoo's tokens/s at each batch over
-its tokens/s at batch 1, and the machine.
+its tokens/s at the first batch size, and the machine; then the same figures as
+`BENCHMARK-RESULT` lines for `python -m benchmarks`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -105,7 +107,7 @@ def main() -> None:
     print(f"{args.tokens} new tokens per row, temperature {args.temperature}, top-k {args.top_k}, "
           f"top-p {args.top_p}, one seed per row; median of {args.repeats} calls after a warm-up")
     print(f"{'arch':<12} {'batch':>5} {'seqzoo s':>9} {'per-row s':>10} {'seqzoo tok/s':>13} "
-          f"{'per-row tok/s':>14} {'ratio':>6} {'vs batch 1':>11}")
+          f"{'per-row tok/s':>14} {'ratio':>6} {'vs first':>11}")
     for arch in args.archs.split(","):
         task = LanguageModelTask.build(LanguageModelConfig(arch=arch, dropout=0.0), text)
         batched = task.generator
@@ -127,6 +129,14 @@ def main() -> None:
             print(f"{arch:<12} {batch:>5} {ours:>9.3f} {theirs:>10.3f} {rate:>13.1f} "
                   f"{tokens / theirs:>14.1f} {theirs / ours:>5.2f}x {rate / first_rate:>10.2f}x"
                   + ("" if same else "  TOKENS DIFFER"), flush=True)
+            results = [(f"{arch} batch {batch} (vs one sampler per row)", tokens / theirs)]
+            if batch != 1 and first_rate != rate:
+                results.append((f"{arch} batch {batch} (vs seqzoo at the first batch size)", first_rate))
+            for case, reference in results:
+                print("BENCHMARK-RESULT " + json.dumps({
+                    "benchmark": "batched_sampling", "case": case + ("" if same else ", TOKENS DIFFER"),
+                    "seqzoo": round(rate, 1), "reference": round(reference, 1),
+                    "ratio": round(rate / reference, 3), "unit": "tokens/s"}))
 
 
 if __name__ == "__main__":
