@@ -13,6 +13,7 @@ SavedModel runs inside), with the same fixed lengths.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import tempfile
@@ -110,6 +111,10 @@ def main() -> None:
             converted = sum(graph["conversion_seconds"] for graph in model.manifest["graphs"].values())
             print(f"{name:<15} {graph_name:<13} {export_format:<7} {converted:>9.1f} {difference:>9.1e} "
                   f"{tf_seconds * 1e3:>8.2f} {portable_seconds * 1e3:>11.2f} {tf_seconds / portable_seconds:>6.1f}")
+            print("BENCHMARK-RESULT " + json.dumps({
+                "benchmark": "portable_latency", "case": f"{name} {graph_name} {export_format} (vs TF graph)",
+                "seqzoo": round(portable_seconds * 1e3, 3), "reference": round(tf_seconds * 1e3, 3),
+                "ratio": round(tf_seconds / portable_seconds, 3), "unit": "ms"}), flush=True)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ the ratio (reference time / seqzoo time: above 1 means seqzoo is faster) and the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
@@ -140,6 +141,10 @@ def main():
                           f"{ours * 1000:7.1f} ms {tokens / ours:8.0f} "
                           f"{theirs * 1000:7.1f} ms {tokens / theirs:8.0f} {mode:>7} "
                           f"{theirs / ours:5.2f}x", flush=True)
+                    print("BENCHMARK-RESULT " + json.dumps({
+                        "benchmark": "sampling_speed", "case": f"{name} {distribution} vocab {vocabulary_size} "
+                        f"batch {batch} (vs keras-hub {mode})", "seqzoo": round(ours * 1000, 2),
+                        "reference": round(theirs * 1000, 2), "ratio": round(theirs / ours, 3), "unit": "ms"}))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ architecture, the machine and its load average.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -325,6 +326,10 @@ def table(rows):
         print(f"{arch:<15} {ours['off'][0]:>11.0f} {ours['on'][0]:>11.0f} {stock:>11.0f} "
               f"{'XLA' if mode == 'on' else 'off':>7} {mine / stock:>6.2f} {ours['on'][0] / ours['off'][0]:>8.2f}  "
               f"{my_mode}")
+        print("BENCHMARK-RESULT " + json.dumps({"benchmark": "training_throughput", "case": f"{arch} training",
+                                                "seqzoo": round(mine, 1), "reference": round(stock, 1),
+                                                "ratio": round(mine / stock, 3),
+                                                "unit": "tokens/s" if arch.startswith("lm-") else "examples/s"}))
     print("(sentiment rows: examples/s; lm- rows: target tokens/s; ratio = seqzoo best / stock best)")
 
 

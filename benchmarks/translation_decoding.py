@@ -13,6 +13,7 @@ the two are checked to be identical. Prints the absolute times, the ratio and th
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
@@ -124,6 +125,10 @@ def main():
     print(f"{'decoding':<10} {'seqzoo compiled':>16} {'python loop':>12} {'speed-up':>9}")
     for name, fast, slow in rows:
         print(f"{name:<10} {fast * 1000:13.1f} ms {slow * 1000:9.1f} ms {slow / fast:8.2f}x")
+        print("BENCHMARK-RESULT " + json.dumps({"benchmark": "translation_decoding",
+                                                "case": f"{args.arch} {name}, batch {args.batch} (vs Python loop)",
+                                                "seqzoo": round(fast * 1000, 2), "reference": round(slow * 1000, 2),
+                                                "ratio": round(slow / fast, 3), "unit": "ms"}))
 
 
 if __name__ == "__main__":

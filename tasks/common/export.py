@@ -46,7 +46,9 @@ def save_servable(
 
     `card` (from `seqzoo.tasks.common.model_card.model_card`) is completed with the signature
     contract read back from the saved graph and written into the same temporary folder
-    (`assets.extra/model_card.json`, `MODEL_CARD.md`), so it always matches the export."""
+    (`assets.extra/model_card.json`, `MODEL_CARD.md`), so it always matches the export;
+    the card's example requests become TensorFlow Serving's warm-up requests
+    (`assets.extra/tf_serving_warmup_requests`, `seqzoo.tasks.common.serving_warmup`)."""
     export_dir = Path(export_dir)
     run_dir = (card or {}).get("run_directory")
     with staged_output(export_dir, "export", inputs=export_inputs(run_dir), overwrite=overwrite,
@@ -54,7 +56,10 @@ def save_servable(
         tf.saved_model.save(module, str(output.path), signatures=signatures)
         if card is not None:
             from seqzoo.tasks.common.model_card import signature_contract, write_model_card
+            from seqzoo.tasks.common.serving_warmup import write_warmup_requests
 
-            write_model_card(output.path, {**card, "signatures": signature_contract(output.path)})
+            contract = signature_contract(output.path)
+            write_model_card(output.path, {**card, "signatures": contract})
+            write_warmup_requests(output.path, card.get("example_requests") or {}, contract)
     return export_dir
 

@@ -66,11 +66,15 @@ StepFn = Callable[..., tuple]
 
 _NEG_INF = float("-inf")
 _FLOAT_MAX = 3.4028234663852886e38  # the largest finite float32
+_FLOAT_MIN = 1.1754943508222875e-38  # the smallest normal float32
 # Top-p without top-k: logits are bucketed this many nats apart below the row maximum
 # to bound the nucleus size before sorting (the last bucket takes the rest).
 _BUCKET_NATS = 0.5
 _BUCKETS = 64
 _MASS_MARGIN = 1e-4
+# The categorical draw walks the CDF in blocks of this many tokens (fixed positions, so a
+# row's sums do not depend on the width its batch was cut to).
+_DRAW_BLOCK = 128
 
 
 def gnmt_length_penalty(length, alpha):
@@ -182,6 +186,64 @@ def _unknown_dims(tensor):
 # sampling
 
 
+def _row_uniforms(seed, rows, length):
+    """Random numbers in (0, 1], float32 `[rows, length]`: column `i` is step `i`'s.
+
+    Row `r` reads its own stateless stream only: seed `(seed[r], 0)` for a `[rows]` seed,
+    `(seed, r)` for a scalar one (rows of one call then differ), a drawn scalar for None.
+    Element `i` of a Philox stream does not depend on the stream's length, so a row gets
+    the same numbers in a short call as in a long one, alone or in any batch position.
+    Drawn once per call, row by row (the stateless ops take one seed each), never per step.
+    """
+    if seed is None:
+        seed = tf.random.uniform([], 0, 2**31 - 1, dtype=tf.int64)
+    seed = tf.cast(seed, tf.int64)
+    if seed.shape.rank == 0:
+        keys = tf.stack([tf.fill([rows], seed), tf.range(rows, dtype=tf.int64)], axis=1)
+    else:
+        seed = tf.broadcast_to(tf.reshape(seed, [-1]), [rows])
+        keys = tf.stack([seed, tf.zeros([rows], tf.int64)], axis=1)
+    # 1 - u: never 0, so the categorical draw's threshold is above 0.
+    return 1.0 - tf.map_fn(
+        lambda key: tf.random.stateless_uniform([length], key),
+        keys, fn_output_signature=tf.TensorSpec([None], tf.float32),
+    )
+
+
+def _categorical(logits, uniform):
+    """One id per row drawn from softmax(logits), the row's CDF inverted at `uniform`.
+
+    `tf.random.stateless_categorical` draws every row from one seed, so a row's token
+    depends on its position in the batch; here row `r` uses `uniform[r]` (in (0, 1])
+    only. The CDF is walked in blocks at fixed positions: sums per block, a running sum
+    over the blocks to find the one that holds the threshold, then a running sum inside
+    it (two passes over the vocabulary; `tf.math.cumsum` over all of it is several times
+    slower on CPU). Fixed blocks keep a row's sums the same whatever width its batch was
+    cut to, as padding adds only zeros.
+    """
+    width = logits.shape[-1]
+    if width is None:
+        width = tf.shape(logits)[-1]
+    blocks = (width + _DRAW_BLOCK - 1) // _DRAW_BLOCK
+    weights = tf.exp(logits - tf.reduce_max(logits, axis=-1, keepdims=True))
+    weights = tf.pad(weights, [[0, 0], [0, blocks * _DRAW_BLOCK - width]])
+    weights = tf.reshape(weights, [-1, blocks, _DRAW_BLOCK])
+    block_sums = tf.reduce_sum(weights, axis=-1)
+    ends = tf.math.cumsum(block_sums, axis=-1)
+    starts = tf.math.cumsum(block_sums, axis=-1, exclusive=True)
+    threshold = uniform[:, None] * ends[:, -1:]  # in (0, total]
+    # The first block, then the first token, whose running sum reaches the threshold.
+    block = tf.searchsorted(ends, threshold, out_type=tf.int32)
+    inside = tf.math.cumsum(tf.gather(weights, block[:, 0], batch_dims=1), axis=-1)
+    # Kept within (0, the block's running total] against rounding, so that the token
+    # found has a weight above 0.
+    rest = tf.clip_by_value(
+        threshold - tf.gather(starts, block, batch_dims=1), _FLOAT_MIN, inside[:, -1:]
+    )
+    offset = tf.searchsorted(inside, rest, out_type=tf.int32)
+    return (block * _DRAW_BLOCK + offset)[:, 0]
+
+
 def _nucleus_bound(scaled, log_normalizer, top_p):
     """An upper bound on each row's nucleus size, from one pass over the vocabulary.
 
@@ -209,12 +271,13 @@ def _nucleus_bound(scaled, log_normalizer, top_p):
     return tf.minimum(bound, vocabulary_size)
 
 
-def _filter_and_sample(logits, temperature, top_k, top_p, filtered, seed):
+def _filter_and_sample(logits, temperature, top_k, top_p, filtered, uniform):
     """One token per row: greedy where temperature <= 0, else sampling as configured.
 
     Only the top of the vocabulary is sorted: `tf.math.top_k` cuts every row to the
     largest top-k of the batch (or to a bound on the nucleus of rows with top-p alone),
     so no step pays for a full sort unless a flat distribution's nucleus needs one.
+    `uniform` `[batch]` holds each row's random number for this step.
     """
     greedy_rows = temperature <= 0.0
     greedy_ids = tf.cond(
@@ -227,15 +290,14 @@ def _filter_and_sample(logits, temperature, top_k, top_p, filtered, seed):
     # draw is garbage (an id past the vocabulary); finite values pass unchanged.
     scaled = tf.clip_by_value(scaled, -_FLOAT_MAX, _FLOAT_MAX)
     if not filtered:
-        sampled = tf.random.stateless_categorical(scaled, 1, seed, dtype=tf.int32)[:, 0]
-        return tf.where(greedy_rows, greedy_ids, sampled)
+        return tf.where(greedy_rows, greedy_ids, _categorical(scaled, uniform))
     vocabulary_size = tf.shape(scaled)[-1]
     top_k_rows = ~greedy_rows & (top_k > 0)
     nucleus_only_rows = ~greedy_rows & (top_k <= 0) & (top_p < 1.0)
     plain_rows = ~greedy_rows & (top_k <= 0) & (top_p >= 1.0)
 
     def plain_draw():
-        return tf.random.stateless_categorical(scaled, 1, seed, dtype=tf.int32)[:, 0]
+        return _categorical(scaled, uniform)
 
     def filtered_draw():
         # Rows without top-k renormalise over the whole vocabulary, so the nucleus of
@@ -289,10 +351,8 @@ def _filter_and_sample(logits, temperature, top_k, top_p, filtered, seed):
             full_sort,
             lambda: (keep, sorted_logits, sorted_ids),
         )
-        choice = tf.random.stateless_categorical(
-            tf.where(keep, sorted_logits, _NEG_INF), 1, seed, dtype=tf.int32
-        )
-        return tf.gather(sorted_ids, choice, batch_dims=1)[:, 0]
+        choice = _categorical(tf.where(keep, sorted_logits, _NEG_INF), uniform)
+        return tf.gather(sorted_ids, choice, batch_dims=1)
 
     batch_size = tf.shape(scaled)[0]
     no_draw = lambda: tf.zeros([batch_size], tf.int32)  # noqa: E731
@@ -335,9 +395,11 @@ def sample(
         top_p: keep the smallest set of most likely tokens whose probability reaches p
             (1.0 keeps all; the most likely token is always kept); scalar or `[batch]`.
             Applied after temperature and top-k.
-        seed: int or scalar int tensor. The random numbers of step `i` come from the
-            stateless seed `(seed, i)`, so the same seed gives the same tokens. None
-            draws a fresh seed per call.
+        seed: int, scalar int tensor, or int `[batch]` tensor (one seed per row). Row `r`
+            draws from its own stateless stream, `(seed[r], 0)` for a `[batch]` seed and
+            `(seed, r)` for a scalar, step `i` taking element `i`: a row with the same
+            seed, logits and settings gives the same tokens at any batch size, in any
+            position and beside any other rows. None draws a fresh seed per call.
         greedy: take the argmax at every step (ignores the sampling settings).
         collect_extras: step_fn returns a third value `[batch, ...]` per step,
             collected into `[batch, max_new_tokens, ...]` (zeros after a row ended).
@@ -375,17 +437,14 @@ def sample(
         temperatures = _per_row(temperature, batch_size, tf.float32)
         top_ks = _per_row(top_k, batch_size, tf.int32)
         top_ps = _per_row(top_p, batch_size, tf.float32)
-        if seed is None:
-            base_seed = tf.random.uniform([], 0, 2**31 - 1, dtype=tf.int64)
-        else:
-            base_seed = tf.cast(seed, tf.int64)
+        uniforms = None if greedy else _row_uniforms(seed, batch_size, length)
 
         def choose(step, logits):
             if greedy:
                 return tf.argmax(logits, axis=-1, output_type=tf.int32)
-            seed_pair = tf.stack([base_seed, tf.cast(step, tf.int64)])
             return _filter_and_sample(
-                logits, temperatures, top_ks, top_ps, not static_unfiltered, seed_pair
+                logits, temperatures, top_ks, top_ps, not static_unfiltered,
+                tf.gather(uniforms, step, axis=1),
             )
 
         def emit(step, logits, extras, finished, ids_array, extras_array):

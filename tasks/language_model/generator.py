@@ -13,9 +13,10 @@ Details a user sees:
   (when the vocabulary has one), [START] at word and subword level (the
   training stream puts [START] before every paragraph). An empty prompt
   therefore starts a new paragraph.
-- The seed is per request: row `i` is sampled on its own with the stateless
-  seed `seed[i]`, so a request gives the same text whatever else shares its
-  batch.
+- The seed is per request: the batch is sampled in one loop, but row `i`
+  draws its random numbers from the stateless seed `seed[i]` alone, so a
+  request gives the same text whatever else shares its batch and wherever it
+  sits in it.
 - Settings (`max_tokens`, `temperature`, `top_k`, `top_p`, `seed`) are
   vectors `[batch]` or one-element vectors applied to every row.
   `temperature` 0 decodes greedily.
@@ -100,6 +101,18 @@ class LanguageModelGenerator(tf.Module):
         logits, state = self.decoder.step(token_ids, state)
         return logits + self.logit_bias, state
 
+    def _sampling_step(self, token_ids, state):
+        """`_step` for a batch whose rows ask for different numbers of tokens.
+
+        The batch runs as long as its longest request, so a Transformer row past its own
+        `max_tokens` (its tokens are dropped) would step past the end of its cache: it
+        keeps writing the cache's last position instead. Rows within their own
+        `max_tokens` never reach it (the prompt is cut to leave them room).
+        """
+        if self.context_length is not None and isinstance(state, dict) and "index" in state:
+            state = dict(state, index=tf.minimum(state["index"], self.context_length - 1))
+        return self._step(token_ids, state)
+
     def _prompt_ids(self, prompt, max_tokens):
         """Boundary token + prompt ids, right-padded; `max_tokens` cut to fit a context."""
         ids = self.preprocessor(prompt)
@@ -176,25 +189,16 @@ class LanguageModelGenerator(tf.Module):
         logits, state = self._prime(ids)
         logits = logits + self.logit_bias
         longest = tf.maximum(tf.reduce_max(tf.concat([max_tokens, [1]], 0)), 1)
-
-        def one_row(row):
-            row_logits, row_state, length, row_temperature, row_k, row_p, row_seed = row
-            row_state = tf.nest.map_structure(lambda tensor: tensor[None], row_state)
-            tokens = sample(
-                self._step, row_state, None, tf.maximum(length, 1), end_id=None,
-                temperature=row_temperature, top_k=row_k, top_p=row_p, seed=row_seed,
-                initial_logits=row_logits[None],
-            )[0]
-            tokens = tokens * tf.cast(tf.range(tf.shape(tokens)[0]) < length, tf.int32)
-            return tf.pad(tokens, [[0, longest - tf.shape(tokens)[0]]])
-
-        # One sampler per row: each row's random numbers come from its own seed only.
-        tokens = tf.map_fn(
-            one_row,
-            (logits, state, max_tokens, per_row(temperature, tf.float32),
-             per_row(top_k, tf.int32), per_row(top_p, tf.float32), per_row(seed, tf.int32)),
-            fn_output_signature=tf.TensorSpec([None], tf.int32),
+        # One sampler over the whole batch, for as many tokens as its longest row wants;
+        # each row draws from its own seed's stream only (see `sample`), and its tokens
+        # past its own max_tokens are dropped.
+        tokens = sample(
+            self._sampling_step, state, None, longest, end_id=None,
+            temperature=per_row(temperature, tf.float32), top_k=per_row(top_k, tf.int32),
+            top_p=per_row(top_p, tf.float32), seed=per_row(seed, tf.int32),
+            initial_logits=logits,
         )
+        tokens = tokens * tf.cast(tf.range(longest)[None, :] < max_tokens[:, None], tf.int32)
         tokens = tf.reshape(tokens, [batch, longest])[:requests]
         return {"text": self.preprocessor.detokenize(tokens), "token_ids": tokens}
 

@@ -177,6 +177,63 @@ def test_rows_with_different_settings_each_follow_their_own_distribution():
             assert_draws_follow(part, truncated_distribution(logits / t, k, p))
 
 
+def test_a_row_seed_gives_the_same_tokens_alone_and_anywhere_in_a_batch():
+    # The trigram model's logits are table lookups, so every difference would come from
+    # the draws. Row "mine" is sampled alone, then at position 0 and at position 5 of a
+    # batch of 8 beside other contexts, seeds and settings, for more steps.
+    table = random_trigram_table(12, seed=16, scale=0.3)
+    step = trigram_step_fn(table)
+    mine = dict(before=4, start=7, seed=21, temperature=1.3, top_k=6, top_p=0.9)
+    others = [dict(before=b, start=s, seed=100 + s, temperature=t, top_k=k, top_p=p)
+              for b, s, t, k, p in [(0, 1, 1.0, 0, 1.0), (2, 7, 0.0, 0, 1.0), (4, 7, 0.7, 3, 1.0),
+                                    (1, 9, 1.0, 0, 0.5), (3, 3, 2.0, 10, 0.8), (5, 2, 1.0, 1, 1.0),
+                                    (4, 7, 1.3, 6, 0.9)]]
+
+    vector = lambda dtype: tf.TensorSpec([None], dtype)  # noqa: E731
+
+    @tf.function(input_signature=[vector(tf.int32)] * 2 + [vector(tf.float32), vector(tf.int32),
+                                                           vector(tf.float32), vector(tf.int32),
+                                                           tf.TensorSpec([], tf.int32)])
+    def compiled(before, start, temperature, top_k, top_p, seed, length):
+        return sample(step, {"before": before}, start, length, None, temperature=temperature,
+                      top_k=top_k, top_p=top_p, seed=seed)
+
+    def run(rows, length):
+        columns = [tf.constant([row[key] for row in rows], dtype) for key, dtype in (
+            ("before", tf.int32), ("start", tf.int32), ("temperature", tf.float32),
+            ("top_k", tf.int32), ("top_p", tf.float32), ("seed", tf.int32))]
+        return compiled(*columns, tf.constant(length)).numpy()
+
+    alone = run([mine], 10)[0]
+    first = run([mine] + others, 16)
+    fifth = run(others[:5] + [mine] + others[5:], 16)
+    np.testing.assert_array_equal(first[0, :10], alone)
+    np.testing.assert_array_equal(fifth[5, :10], alone)
+    np.testing.assert_array_equal(first[0], fifth[5])
+    # Row 7 of the first batch has the same context, settings and tokens but another seed.
+    assert not np.array_equal(first[7], first[0])
+
+
+def test_rows_with_their_own_seeds_draw_from_the_truncated_softmax():
+    rng = np.random.default_rng(17)
+    logits = rng.normal(size=30) * 1.5
+    for top_k, top_p in ((0, 1.0), (5, 0.9)):
+        draws = one_step_draws(logits, ROWS, seed=tf.range(ROWS), top_k=top_k, top_p=top_p)
+        assert_draws_follow(draws, truncated_distribution(logits, top_k, top_p))
+
+
+def test_the_steps_of_a_row_are_independent_draws():
+    # Two steps of a bigram model: the pair frequencies over rows with their own seeds
+    # follow p(a) p(b | a), which a stream correlated from one step to the next breaks.
+    rng = np.random.default_rng(18)
+    probabilities = rng.dirichlet(np.ones(4), size=4)
+    rows = 12_000
+    ids = sample(bigram_step_fn(probabilities), tf.zeros([rows, 1]), tf.zeros([rows], tf.int32),
+                 2, None, seed=tf.range(rows) * 7 + 3).numpy()
+    expected = (probabilities[0][:, None] * probabilities).reshape(-1)
+    assert_draws_follow(ids[:, 0] * 4 + ids[:, 1], expected)
+
+
 def test_beam_search_matches_a_step_by_step_numpy_beam_search():
     table = random_trigram_table(7, seed=15, scale=1.5)
     before, start = [1, 4, 6], [0, 2, 5]
