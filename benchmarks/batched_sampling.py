@@ -55,9 +55,9 @@ class PerRowGenerator(LanguageModelGenerator):
             return tf.broadcast_to(tf.cast(value, dtype), [batch])
 
         ids, max_tokens = self._prompt_ids(prompt, per_row(max_tokens, tf.int32))
-        logits, state = self._prime(ids)
-        logits = logits + self.logit_bias
         longest = tf.maximum(tf.reduce_max(max_tokens), 1)
+        logits, state = self._prime(ids, longest)
+        logits = logits + self.logit_bias
 
         def one_row(row):
             row_logits, row_state, length, row_temperature, row_k, row_p, row_seed = row

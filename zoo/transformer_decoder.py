@@ -208,6 +208,13 @@ class TransformerDecoder(TransformerStack):
     # --- the cache -------------------------------------------------------
 
     def _cache_length(self, max_length):
+        if max_length is not None and not isinstance(max_length, int):
+            static = tf.get_static_value(max_length)
+            if static is None:
+                # A length known only when the graph runs (a batch's prompt plus
+                # the tokens it asks for): kept within [1, max_length] there.
+                return ops.clip(ops.cast(max_length, "int32"), 1, self.max_length)
+            max_length = int(static)
         length = self.max_length if max_length is None else int(max_length)
         if not 1 <= length <= self.max_length:
             raise ValueError(
@@ -236,7 +243,8 @@ class TransformerDecoder(TransformerStack):
         Args:
             batch_size: int or scalar tensor.
             max_length: number of positions the cache holds (default and at
-                most the decoder's `max_length`).
+                most the decoder's `max_length`); an int, or a scalar tensor
+                (clipped to `[1, max_length]`) when it is known only at run time.
             encoder_outputs: `[batch, source_time, encoder_dim]`, with
                 cross-attention: their keys and values go into the cache, so
                 that the samplers (beam search included) carry them along.
@@ -268,7 +276,10 @@ class TransformerDecoder(TransformerStack):
             token_ids: int `[batch, time]`, each row a prompt of at least one
                 token, padded with 0 on the right.
             max_length: positions the cache holds (prompt plus the tokens to
-                come; default and at most the decoder's `max_length`).
+                come; default and at most the decoder's `max_length`): an int,
+                or a scalar tensor, clipped to `[token_ids' width, max_length]`.
+                A step copies the cache once, so a cache no longer than the
+                batch needs makes every step cheaper.
             encoder_outputs, encoder_mask: as for `get_initial_cache`.
 
         Returns:
@@ -285,7 +296,7 @@ class TransformerDecoder(TransformerStack):
         last = ops.reshape(ops.maximum(lengths - 1, 0), (-1, 1, 1))
         last_logits = self._logits(ops.take_along_axis(x, last, axis=1)[:, 0])
 
-        missing = length - ops.shape(token_ids)[1]
+        missing = ops.maximum(length - ops.shape(token_ids)[1], 0)
         padding = [[0, 0], [0, missing], [0, 0], [0, 0]]
         key_value = ops.stack(
             [

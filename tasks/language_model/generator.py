@@ -107,10 +107,12 @@ class LanguageModelGenerator(tf.Module):
         The batch runs as long as its longest request, so a Transformer row past its own
         `max_tokens` (its tokens are dropped) would step past the end of its cache: it
         keeps writing the cache's last position instead. Rows within their own
-        `max_tokens` never reach it (the prompt is cut to leave them room).
+        `max_tokens` never reach it (the prompt is cut, and the cache sized, to leave
+        them room).
         """
-        if self.context_length is not None and isinstance(state, dict) and "index" in state:
-            state = dict(state, index=tf.minimum(state["index"], self.context_length - 1))
+        if isinstance(state, dict) and "index" in state and "key_value" in state:
+            last = tf.shape(state["key_value"])[3] - 1
+            state = dict(state, index=tf.minimum(state["index"], last))
         return self._step(token_ids, state)
 
     def _prompt_ids(self, prompt, max_tokens):
@@ -129,9 +131,13 @@ class LanguageModelGenerator(tf.Module):
             )
         return ids.to_tensor(default_value=PAD_ID), max_tokens
 
-    def _prime(self, ids):
+    def _prime(self, ids, longest):
         if self.context_length is not None:
-            return self.decoder.prime(ids, max_length=self.context_length)
+            # The cache holds the batch's widest prompt and its longest request, not
+            # the whole context: a step copies the cache once, so a short request
+            # over a long context would pay for positions it never reaches.
+            needed = tf.shape(ids)[1] + longest
+            return self.decoder.prime(ids, max_length=tf.minimum(needed, self.context_length))
         return self.decoder.prime(ids)
 
     def _checked(self, prompt, max_tokens, temperature, top_k, top_p, seed):
@@ -186,9 +192,9 @@ class LanguageModelGenerator(tf.Module):
 
         max_tokens = tf.maximum(per_row(max_tokens, tf.int32), 0)
         ids, max_tokens = self._prompt_ids(prompt, max_tokens)
-        logits, state = self._prime(ids)
-        logits = logits + self.logit_bias
         longest = tf.maximum(tf.reduce_max(tf.concat([max_tokens, [1]], 0)), 1)
+        logits, state = self._prime(ids, longest)
+        logits = logits + self.logit_bias
         # One sampler over the whole batch, for as many tokens as its longest row wants;
         # each row draws from its own seed's stream only (see `sample`), and its tokens
         # past its own max_tokens are dropped.
