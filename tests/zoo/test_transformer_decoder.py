@@ -336,3 +336,33 @@ def test_the_block_step_writes_its_cache_at_each_rows_index():
         as_numpy(block._feedforward(block.self_attention_norm(attended), False)),
         atol=1e-5,
     )
+
+
+def test_a_cache_length_known_only_at_run_time_gives_the_same_steps():
+    # The language model sizes its cache to a batch's prompt plus its request, a
+    # length the graph learns only when it runs; the steps must not change.
+    import tensorflow as tf
+
+    decoder = make_decoder()
+    prompts = pad([[2, 4, 7], [2, 5, 1, 8, 6]], 5)
+    columns = [np.array([9, 3], "int32"), np.array([1, 4], "int32")]
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
+    def run(length):
+        logits, cache = decoder.prime(prompts, max_length=length)
+        outputs = [logits]
+        for column in columns:
+            logits, cache = decoder.step(column, cache)
+            outputs.append(logits)
+        return tf.stack(outputs), tf.shape(cache["key_value"])[3]
+
+    expected, _ = run(tf.constant(12))
+    for length, cache_length in ((7, 7), (100, 12), (3, 3)):
+        if length == 3:
+            # Shorter than the prompts: the cache still holds them, then is full.
+            with pytest.raises(tf.errors.InvalidArgumentError, match="cache is full"):
+                run(tf.constant(length))
+            continue
+        stepped, held = run(tf.constant(length))
+        assert int(held) == cache_length
+        np.testing.assert_allclose(as_numpy(stepped), as_numpy(expected), atol=1e-5)
