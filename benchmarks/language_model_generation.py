@@ -6,22 +6,24 @@
 seqzoo generates with `LanguageModelGenerator.generate` (the function `seqzoo generate`
 and the SavedModel run; row `generator`): the prompt is read once, then each new token is
 one step of the decoder from its recurrent state or key/value cache, inside the compiled
-sampler, one sampler per prompt (each row has its own seed). Row `decoder` is the same
-cached decoder driven by one greedy sampler over the whole batch (`decoder.prime`, then
-`sample` over the generator's step, as translation and captioning decode): the cost of the
-decoder's step itself, without the per-row loop. The
+sampler, one sampler over the batch (each row draws from its own seed). Row `decoder` is
+the same cached decoder driven by one greedy sampler over the whole batch (`decoder.prime`
+with a cache of the whole context, then `sample` over the generator's step, as translation
+and captioning decode): the cost of the decoder's step itself. The
 reference generates the same tokens the textbook way: at every step the decoder reads the
 whole prefix again (`decoder(prefix)`), driven by the same compiled sampler, so its cost per
 token grows with the length. Both run on the same untrained models (speed does not depend
 on the weights) at the default sizes for a character vocabulary of the built-in corpus.
 Greedy decoding, so both produce the same tokens (checked). Prints seconds per run
 (median of --repeats, after one untimed run that traces the graphs), tokens per second,
-the ratio reference / cached (above 1: the cache is faster), and the machine.
+the ratio reference / cached (above 1: the cache is faster), and the machine; then the
+same figures as `BENCHMARK-RESULT` lines for `python -m benchmarks`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -125,6 +127,13 @@ def main() -> None:
                       f"{recompute_seconds:>12.3f} {tokens / cached_seconds:>13.1f} "
                       f"{tokens / recompute_seconds:>16.1f} {recompute_seconds / cached_seconds:>6.2f}"
                       + ("" if same else "  TOKENS DIFFER"))
+                print("BENCHMARK-RESULT " + json.dumps({
+                    "benchmark": "language_model_generation",
+                    "case": f"{arch} {path} batch {batch}, {args.tokens} tokens (cached vs recomputed)"
+                            + ("" if same else " TOKENS DIFFER"),
+                    "seqzoo": round(tokens / cached_seconds, 1),
+                    "reference": round(tokens / recompute_seconds, 1),
+                    "ratio": round(recompute_seconds / cached_seconds, 3), "unit": "tokens/s"}))
 
 
 if __name__ == "__main__":
